@@ -1,0 +1,29 @@
+"""``monstercoach migrate``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from monstercoach_kit.log import redact_text
+from monstercoach_kit.migrate import head_revision, upgrade
+from monstercoach_kit.settings import KitSettings
+
+console = Console(stderr=True)
+
+
+def migrate() -> None:
+    """Apply database migrations up to the latest revision (a no-op when up to date)."""
+    settings = KitSettings()
+    url = settings.direct_database_url
+    console.print(f"migrating [bold]{redact_text(url)}[/bold] to revision {head_revision()}")
+    try:
+        upgrade(url)
+    except OSError as exc:
+        console.print(f"[red]cannot reach PostgreSQL:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print("[green]database is up to date[/green]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(migrate)
