@@ -20,8 +20,8 @@ from .types import (
     Notes,
     ShortText,
     SleepHours,
-    TimeZoneName,
     Timestamp,
+    TimeZoneName,
     WeightKg,
 )
 

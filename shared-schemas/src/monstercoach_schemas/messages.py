@@ -36,8 +36,8 @@ from .types import (
     Notes,
     ShortText,
     SleepHours,
-    TimeZoneName,
     Timestamp,
+    TimeZoneName,
     WeightKg,
     uuid7,
 )

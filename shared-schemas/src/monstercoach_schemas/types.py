@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -29,18 +29,33 @@ def _require_offset(value: Any) -> Any:
     return value
 
 
+def _to_wire(value: datetime) -> str:
+    # RFC 3339 (JSON Schema's "date-time", JavaScript's Date) only has whole-minute
+    # offsets; a historic local mean time such as Managua's -05:45:12 would come out
+    # unparsable, so such an instant is sent as the same instant in UTC.
+    offset = value.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        value = value.astimezone(UTC)
+    return value.isoformat()
+
+
 Timestamp = Annotated[
     datetime,
     BeforeValidator(_require_offset),
     # Always an explicit numeric offset on the wire ("+00:00", never a bare "Z").
-    PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json"),
+    PlainSerializer(_to_wire, return_type=str, when_used="json"),
 ]
 """A timezone-aware instant; serialized as ISO 8601 with an explicit offset."""
 
 
+# Names in the tz database that are not a place: "localtime" is whatever zone the
+# server runs in (it differs between containers) and "Factory" is a placeholder.
+NOT_CLIENT_ZONES = frozenset({"localtime", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_CLIENT_ZONES
 
 
 def _valid_zone(name: str) -> str:
@@ -55,13 +70,31 @@ TimeZoneName = Annotated[str, AfterValidator(_valid_zone)]
 DiscordId = Annotated[str, StringConstraints(pattern=r"^[0-9]{15,21}$")]
 """A Discord snowflake, kept as a string so JavaScript never rounds it."""
 
-IsoWeek = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$")]
+
+def _existing_week(value: str) -> str:
+    # The pattern allows W53 in every year, but most ISO years have 52 weeks: a scan
+    # for 2027-W53 would cover no days at all.
+    year, week = int(value[:4]), int(value[6:])
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise ValueError(f"{value} is not a week of ISO year {year}") from exc
+    return value
+
+
+IsoWeek = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$"),
+    AfterValidator(_existing_week),
+]
 """An ISO week such as 2026-W47."""
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+MessageText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
 
 WeightKg = Annotated[float, Field(ge=20, le=400, description="body weight in kg (20-400)")]
 SleepHours = Annotated[float, Field(ge=0, le=24, description="hours slept (0-24)")]

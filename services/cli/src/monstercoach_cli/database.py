@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from monstercoach_kit.log import redact_text
-from monstercoach_kit.migrate import head_revision, upgrade
+from monstercoach_kit.migrate import create_database_if_missing, head_revision, upgrade
 from monstercoach_kit.settings import KitSettings
 
 console = Console(stderr=True)
@@ -18,6 +18,8 @@ def migrate() -> None:
     url = settings.direct_database_url
     console.print(f"migrating [bold]{redact_text(url)}[/bold] to revision {head_revision()}")
     try:
+        if create_database_if_missing(url):
+            console.print("created the database")
         upgrade(url)
     except OSError as exc:
         console.print(f"[red]cannot reach PostgreSQL:[/red] {exc}")

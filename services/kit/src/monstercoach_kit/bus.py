@@ -13,6 +13,7 @@ See docs/decisions/0003-stream-bus.md for the reasoning.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -134,7 +135,7 @@ class StreamBus:
     # --- dead letters ------------------------------------------------------------------
 
     async def dead_letters(self, count: int = 100, after: str = "-") -> list[DeadLetter]:
-        entries = await self.redis.xrange(self.dead_letter_key, min=after, count=count)
+        entries: Any = await self.redis.xrange(self.dead_letter_key, min=after, count=count)
         return [self._dead_letter(entry_id, entry) for entry_id, entry in entries]
 
     async def dead_letter_count(self) -> int:
@@ -161,7 +162,7 @@ class StreamBus:
         The envelope (and its idempotency key) is unchanged, so a message whose effect
         already happened is still applied at most once.
         """
-        entries = await self.redis.xrange(
+        entries: Any = await self.redis.xrange(
             self.dead_letter_key, min=dead_letter_id, max=dead_letter_id
         )
         if not entries:
@@ -255,6 +256,8 @@ class Consumer:
         self.key = bus.key(config.stream)
         self._errors_key = f"{bus.prefix}errors:{config.stream}:{config.group}"
         self._next_maintenance = 0.0
+        self._acks_due: list[bytes] = []
+        self._errors_to_clear: list[bytes] = []
         self.log = log.bind(stream=config.stream, group=config.group, consumer=config.name)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -268,12 +271,11 @@ class Consumer:
                 while not stop.is_set():
                     await self.step()
                     backoff = 0.5
+                await self.flush_acks()
             except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
                 self.log.warning("redis unavailable; retrying", status="waiting", error=str(exc))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
                 backoff = min(backoff * 2, 10.0)
 
     async def step(self) -> int:
@@ -283,13 +285,17 @@ class Consumer:
             handled += await self.reclaim()
             await self._maintain()
             self._next_maintenance = time.monotonic() + self.config.maintenance_every_s
-        response = await self.bus.redis.xreadgroup(
+        # The previous batch's XACK rides in the same round trip as this read.
+        pipe = self.bus.redis.pipeline(transaction=False)
+        self._queue_acks(pipe)
+        pipe.xreadgroup(
             self.config.group,
             self.config.name,
             {self.key: ">"},
             count=self.config.batch_size,
             block=self.config.block_ms,
         )
+        response = (await pipe.execute())[-1]
         for _stream, entries in response or []:
             # Entries read with ">" are on their first delivery.
             handled += await self._process([(i, f, 1) for i, f in entries])
@@ -327,7 +333,7 @@ class Consumer:
     async def _drain_own_pending(self) -> None:
         cursor = "0-0"
         while True:
-            response = await self.bus.redis.xreadgroup(
+            response: Any = await self.bus.redis.xreadgroup(
                 self.config.group,
                 self.config.name,
                 {self.key: cursor},
@@ -379,9 +385,12 @@ class Consumer:
         HANDLER_SECONDS.labels(stream, group).observe(time.perf_counter() - started)
 
         done: list[bytes] = []
+        retried: list[bytes] = []  # only these can have an error recorded to clear
         for (entry_id, message, deliveries), error in zip(valid, results, strict=True):
             if error is None:
                 done.append(entry_id)
+                if deliveries > 1:
+                    retried.append(entry_id)
                 continue
             fields = {b"type": message.type.encode(), b"data": message.model_dump_json().encode()}
             reason = f"{type(error).__name__}: {error}"
@@ -398,13 +407,28 @@ class Consumer:
                     error=reason,
                 )
                 await self.bus.redis.hset(self._errors_key, entry_id, reason[:2000])
-        if done:
-            pipe = self.bus.redis.pipeline(transaction=False)
-            pipe.xack(self.key, group, *done)
-            pipe.hdel(self._errors_key, *done)
-            await pipe.execute()
-            MESSAGES_HANDLED.labels(stream, group, "acked").inc(len(done))
+        # Committed: acknowledged with the next read (or at stop). Dying before that only
+        # means a redelivery, which the idempotency keys make harmless.
+        self._acks_due.extend(done)
+        self._errors_to_clear.extend(retried)
         return len(entries)
+
+    def _queue_acks(self, pipe: aioredis.client.Pipeline) -> None:
+        if self._acks_due:
+            pipe.xack(self.key, self.config.group, *self._acks_due)
+            MESSAGES_HANDLED.labels(self.config.stream, self.config.group, "acked").inc(
+                len(self._acks_due)
+            )
+        if self._errors_to_clear:
+            pipe.hdel(self._errors_key, *self._errors_to_clear)
+        self._acks_due, self._errors_to_clear = [], []
+
+    async def flush_acks(self) -> None:
+        """Send the acknowledgements still held back."""
+        if self._acks_due or self._errors_to_clear:
+            pipe = self.bus.redis.pipeline(transaction=False)
+            self._queue_acks(pipe)
+            await pipe.execute()
 
     async def _call_handler(self, messages: list[Message]) -> HandlerResult:
         try:
@@ -417,7 +441,9 @@ class Consumer:
             return [error] * len(messages)
         return results
 
-    async def _dead_letter(self, entry_id: bytes, entry: Fields, error: str, deliveries: int) -> None:
+    async def _dead_letter(
+        self, entry_id: bytes, entry: Fields, error: str, deliveries: int
+    ) -> None:
         async with self.bus.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(
                 self.bus.dead_letter_key,
@@ -450,8 +476,10 @@ class Consumer:
             get = {_text(k): v for k, v in info.items()}
             name = _text(get["name"])
             idle = int(get.get("inactive", get.get("idle", 0)))
-            if name != self.config.name and not int(get["pending"]) and (
-                idle > self.config.stale_consumer_idle_ms
+            if (
+                name != self.config.name
+                and not int(get["pending"])
+                and (idle > self.config.stale_consumer_idle_ms)
             ):
                 await self.bus.redis.xgroup_delconsumer(self.key, self.config.group, name)
 
@@ -471,4 +499,3 @@ def per_message(handle: Callable[[Message], Awaitable[None]]) -> BatchHandler:
         return results
 
     return handle_batch
-

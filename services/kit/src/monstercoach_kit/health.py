@@ -44,9 +44,7 @@ async def beat(
 ) -> None:
     now = datetime.now(UTC)
     record = {"service": service, "instance": instance_name(), "at": now.isoformat(), **details}
-    await redis.set(
-        heartbeat_key(prefix, service), json.dumps(record), px=int(ttl_seconds * 1000)
-    )
+    await redis.set(heartbeat_key(prefix, service), json.dumps(record), px=int(ttl_seconds * 1000))
     HEARTBEAT_AGE.labels(service).set(now.timestamp())
 
 

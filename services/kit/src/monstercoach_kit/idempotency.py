@@ -2,7 +2,8 @@
 
 :class:`IdempotentHandler` runs a batch in one PostgreSQL transaction. It first claims
 every message's key in ``processed_messages`` with ``INSERT … ON CONFLICT DO NOTHING
-RETURNING``; only messages whose key was new reach ``apply``. If the transaction
+RETURNING``; only the messages whose key was new reach ``apply``, together, so it can
+write them with one ``executemany``. If the transaction
 commits, effects and keys are durable together; if anything fails, neither is, and the
 redelivered message is applied exactly once later.
 
@@ -20,7 +21,8 @@ from monstercoach_schemas.messages import Message
 
 from .bus import HandlerResult
 
-Apply = Callable[[asyncpg.Connection, Message], Awaitable[None]]
+Apply = Callable[[asyncpg.Connection, Sequence[Message]], Awaitable[None]]
+"""Applies the effects of messages not seen before, in order, inside the transaction."""
 
 CLAIM_KEYS = """
 INSERT INTO processed_messages (scope, idempotency_key)
@@ -58,8 +60,11 @@ class IdempotentHandler:
         async with self.pool.acquire() as conn, conn.transaction():
             keys = [message.idempotency_key for message in messages]
             fresh = {row[0] for row in await conn.fetch(CLAIM_KEYS, self.scope, keys)}
+            to_apply = []
             for message in messages:
                 # A key seen twice in one batch is applied for its first message only.
                 if message.idempotency_key in fresh:
                     fresh.discard(message.idempotency_key)
-                    await self.apply(conn, message)
+                    to_apply.append(message)
+            if to_apply:
+                await self.apply(conn, to_apply)

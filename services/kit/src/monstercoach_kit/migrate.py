@@ -7,7 +7,11 @@ is a no-op.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from importlib.resources import files
+
+import asyncpg
 
 from alembic import command
 from alembic.config import Config
@@ -34,3 +38,28 @@ def head_revision() -> str | None:
     script = ScriptDirectory.from_config(alembic_config(""))
     return script.get_current_head()
 
+
+
+async def _create_database_if_missing(database_url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(database_url)
+    except asyncpg.InvalidCatalogNameError:
+        pass
+    else:
+        await conn.close()
+        return False
+    base, _, rest = database_url.rpartition("/")
+    name, _, query = rest.partition("?")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,63}", name):
+        raise ValueError(f"refusing to create a database named {name!r}")
+    admin = await asyncpg.connect(f"{base}/postgres" + (f"?{query}" if query else ""))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return True
+
+
+def create_database_if_missing(database_url: str) -> bool:
+    """Create the URL's database when the server lacks it (a newcomer's first run)."""
+    return asyncio.run(_create_database_if_missing(database_url))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .log import configure_logging, get_logger
 from .settings import KitSettings
 
-ServiceMain = Callable[[asyncio.Event], Awaitable[None]]
+ServiceMain = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 SHUTDOWN_GRACE_SECONDS = 4.0
 

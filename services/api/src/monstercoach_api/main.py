@@ -1,0 +1,30 @@
+"""Entry point ``monstercoach-api``: serve the FastAPI app with uvicorn."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from monstercoach_kit.log import configure_logging
+from monstercoach_kit.settings import KitSettings
+
+from .app import create_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def main(host: str, port: int) -> None:
+    """Run the MonsterCoach api."""
+    settings = KitSettings()
+    configure_logging("api", settings.log_level, settings.log_json)
+    # uvicorn handles SIGTERM itself: it stops accepting, finishes requests, runs the
+    # lifespan shutdown. log_config=None keeps our structlog JSON handler.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=3,
+        proxy_headers=False,
+    )

@@ -1,0 +1,54 @@
+"""``monstercoach migrate``: creates what is missing, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from typer.testing import CliRunner
+
+from monstercoach_cli.main import app
+from tests.conftest import _admin, _database_url
+
+runner = CliRunner()
+
+
+async def _schema_fingerprint(url: str) -> list[tuple[str, str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY 1, 2"
+        )
+        version = await conn.fetchval("SELECT version_num FROM alembic_version")
+    finally:
+        await conn.close()
+    return [(r[0], r[1]) for r in rows] + [("alembic_version", version)]
+
+
+def test_migrate_creates_the_database_and_is_a_no_op_the_second_time() -> None:
+    name = f"mc_test_migrate_{uuid.uuid4().hex[:8]}"
+    url = _database_url(name)
+    try:
+        first = runner.invoke(app, ["migrate"], env={"DATABASE_URL": url})
+        assert first.exit_code == 0, first.output
+        assert "created the database" in first.output
+        after_first = asyncio.run(_schema_fingerprint(url))
+        assert ("clients", "time_zone") in after_first
+
+        second = runner.invoke(app, ["migrate"], env={"DATABASE_URL": url})
+        assert second.exit_code == 0, second.output
+        assert "created the database" not in second.output
+        assert asyncio.run(_schema_fingerprint(url)) == after_first
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_migrate_reports_an_unreachable_server_without_a_traceback() -> None:
+    result = runner.invoke(
+        app, ["migrate"], env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
+    )
+    assert result.exit_code == 1
+    assert "cannot reach PostgreSQL" in result.output
+    assert "Traceback" not in result.output
