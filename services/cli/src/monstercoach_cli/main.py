@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from . import database, streams
+from . import database, generate, seed, streams
 
 app = typer.Typer(
     name="monstercoach",
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 database.register(app)
 streams.register(app)
+generate.register(app)
+seed.register(app)
 
 
 def load_plugins(target: typer.Typer) -> None:

@@ -12,7 +12,6 @@ import re
 from importlib.resources import files
 
 import asyncpg
-
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -37,7 +36,6 @@ def downgrade(database_url: str, revision: str) -> None:
 def head_revision() -> str | None:
     script = ScriptDirectory.from_config(alembic_config(""))
     return script.get_current_head()
-
 
 
 async def _create_database_if_missing(database_url: str) -> bool:
