@@ -40,15 +40,6 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-async def _open_pool(settings: KitSettings) -> asyncpg.Pool | None:
-    try:
-        return await create_pool(settings, min_size=0)
-    except (OSError, asyncpg.PostgresError) as exc:
-        # The api starts without PostgreSQL and answers 503 until it is back.
-        log.error("postgres unavailable at start-up", status="degraded", error=str(exc))
-        return None
-
-
 def create_app(settings: KitSettings | None = None) -> FastAPI:
     settings = settings or KitSettings()
 
@@ -56,13 +47,13 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(SERVICE, settings) as runtime:
             app.state.runtime = runtime
-            app.state.pool = await _open_pool(settings)
+            # min_size=0: the api starts without PostgreSQL and answers 503 until it is back.
+            app.state.pool = await create_pool(settings, min_size=0)
             log.info("api ready", status="ready")
             try:
                 yield
             finally:
-                if app.state.pool is not None:
-                    await app.state.pool.close()
+                await app.state.pool.close()
 
     app = FastAPI(
         title="MonsterCoach API",
@@ -75,7 +66,7 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
     async def health(request: Request, response: Response) -> Health:
         """Each dependency's state and the last heartbeat of every service."""
         runtime: Runtime = request.app.state.runtime
-        pool: asyncpg.Pool | None = request.app.state.pool
+        pool: asyncpg.Pool = request.app.state.pool
         postgres, redis_state = await asyncio.gather(_check_postgres(pool), _check_redis(runtime))
         beats = {}
         if redis_state.status == "ok":
@@ -98,9 +89,7 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
     return app
 
 
-async def _check_postgres(pool: asyncpg.Pool | None) -> DependencyHealth:
-    if pool is None:
-        return DependencyHealth(status="down", error="not connected")
+async def _check_postgres(pool: asyncpg.Pool) -> DependencyHealth:
     try:
         async with asyncio.timeout(2):
             await pool.fetchval("SELECT 1")

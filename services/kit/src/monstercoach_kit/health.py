@@ -28,7 +28,7 @@ MESSAGES_HANDLED = Counter(
 HANDLER_SECONDS = Histogram(
     "mc_bus_batch_seconds", "Time to handle one batch of stream messages", ["stream", "group"]
 )
-HEARTBEAT_AGE = Gauge("mc_heartbeat_timestamp_seconds", "Last heartbeat written", ["service"])
+HEARTBEAT_TIMESTAMP = Gauge("mc_heartbeat_timestamp_seconds", "Last heartbeat written", ["service"])
 
 
 def instance_name() -> str:
@@ -45,7 +45,7 @@ async def beat(
     now = datetime.now(UTC)
     record = {"service": service, "instance": instance_name(), "at": now.isoformat(), **details}
     await redis.set(heartbeat_key(prefix, service), json.dumps(record), px=int(ttl_seconds * 1000))
-    HEARTBEAT_AGE.labels(service).set(now.timestamp())
+    HEARTBEAT_TIMESTAMP.labels(service).set(now.timestamp())
 
 
 async def heartbeat_loop(

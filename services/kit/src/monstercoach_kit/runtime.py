@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -42,3 +43,16 @@ async def open_runtime(service: str, settings: KitSettings | None = None) -> Asy
         with contextlib.suppress(asyncio.CancelledError):
             await beat
         await client.aclose()
+
+
+def runtime_until_stopped(service: str) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A service main that holds the runtime (heartbeat, metrics) until stopped.
+
+    Worker services start from this while their own loops are being built.
+    """
+
+    async def run(stop: asyncio.Event) -> None:
+        async with open_runtime(service):
+            await stop.wait()
+
+    return run

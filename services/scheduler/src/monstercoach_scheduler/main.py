@@ -3,20 +3,9 @@
 Entry point ``monstercoach-scheduler``.
 """
 
-from __future__ import annotations
-
-import asyncio
-
 from monstercoach_kit.runner import run_service
-from monstercoach_kit.runtime import open_runtime
-
-SERVICE = "scheduler"
-
-
-async def run(stop: asyncio.Event) -> None:
-    async with open_runtime(SERVICE):
-        await stop.wait()
+from monstercoach_kit.runtime import runtime_until_stopped
 
 
 def main() -> None:
-    run_service(SERVICE, run)
+    run_service("scheduler", runtime_until_stopped("scheduler"))
