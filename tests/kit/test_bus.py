@@ -346,6 +346,23 @@ class TestTrimming:
 
 
 class TestRedisOutage:
+    async def test_consumer_recreates_a_group_lost_with_its_stream(self, bus: StreamBus) -> None:
+        """Redis restarted without persistence: the stream and group are gone."""
+        seen: list[str] = []
+
+        async def handle(message: Message) -> None:
+            seen.append(message.idempotency_key)
+
+        consumer = Consumer(bus, config("c"), per_message(handle))
+        async with running(consumer) as task:
+            await bus.publish(scan(0))
+            await eventually(lambda: _true(seen == ["scan-0"]))
+            await bus.redis.delete(bus.key(STREAM))
+            await asyncio.sleep(0.2)  # the consumer hits NOGROUP on its next read
+            assert not task.done()
+            await bus.publish(scan(1))
+            await eventually(lambda: _true(seen == ["scan-0", "scan-1"]))
+
     async def test_consumer_waits_out_an_unreachable_redis(self) -> None:
         dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
         consumer = Consumer(StreamBus(dead, prefix="x:"), config("c"), per_message(_noop))

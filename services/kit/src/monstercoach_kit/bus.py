@@ -226,6 +226,10 @@ class StreamBus:
         return int(await self.redis.xtrim(key, minid=minid, approximate=True))
 
 
+_STREAM_LOST = ("NOGROUP", "UNBLOCKED the stream key no longer exists")
+"""Redis errors meaning the stream (and so its group) is gone, e.g. after a restart."""
+
+
 def _parse_id(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms), int(seq or 0)
@@ -272,6 +276,13 @@ class Consumer:
                     await self.step()
                     backoff = 0.5
                 await self.flush_acks()
+            except aioredis.ResponseError as exc:
+                # A Redis restarted without persistence lost the stream and its group:
+                # recreate them (top of the loop) rather than die.
+                if not any(marker in str(exc) for marker in _STREAM_LOST):
+                    raise
+                self.log.warning("consumer group vanished; recreating", status="waiting")
+                self._acks_due, self._errors_to_clear = [], []
             except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
                 self.log.warning("redis unavailable; retrying", status="waiting", error=str(exc))
                 with contextlib.suppress(TimeoutError):
