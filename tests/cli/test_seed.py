@@ -16,7 +16,9 @@ import typer
 from typer.testing import CliRunner, Result
 
 from monstercoach_cli import seed
-from monstercoach_cli.seed import HISTORY_DAYS, PERSONAS, DemoData, Pattern, build_demo
+from monstercoach_cli.seed import HISTORY_DAYS, PERSONAS, TRIGGERS, DemoData, Pattern, build_demo
+from monstercoach_scheduler.engines.base import ClientLocalTime
+from monstercoach_scheduler.registry import all_triggers
 from monstercoach_schemas import domain
 
 # Covers Europe's spring-forward (29 March) and Australia/NZ's fall-back (5 April).
@@ -302,3 +304,12 @@ async def test_unmigrated_database_says_run_migrate(database_url: str) -> None:
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+def test_demo_ledger_uses_the_scheduler_default_triggers() -> None:
+    """The seeded fire ledger must speak the LST's language: same ids, same times."""
+    declared = {(t.engine, t.trigger): t for t in all_triggers()}
+    for seeded in TRIGGERS:
+        trigger = declared[(seeded.engine, seeded.trigger)]
+        assert isinstance(trigger.when, ClientLocalTime)
+        assert trigger.when.at.hour * 60 + trigger.when.at.minute == seeded.at

@@ -433,11 +433,13 @@ WORKOUTS = {
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Local wall-clock times (minute of day) the engines fire at.
-JOBCARD_AT = 6 * 60 + 30
+# The scheduler's default triggers (docs/LST_Master.md), as local minutes of the day;
+# tests/cli/test_seed.py checks they still match the engine declarations.
+JOBCARD_AT = 7 * 60
 CHECKIN_AT = 7 * 60 + 30
-CHECKIN_DEADLINE = 21 * 60 + 30
-MEAL_REMINDER_AT = 20 * 60
-CLOSEOUT_AT = 23 * 60 + 55
+CHECKIN_DEADLINE = 12 * 60
+MEAL_REMINDER_AT = 19 * 60
+CLOSEOUT_AT = 23 * 60 + 30
 
 
 # --- small helpers -------------------------------------------------------------------
@@ -767,7 +769,7 @@ def checkin_row(
 ) -> CheckinRow:
     rng, persona, day = ctx.rng, ctx.persona, ctx.day(day_index)
     # Inside the prompt's answer window, so the ledger can call the fire answered.
-    at = wall(day, ctx.zone, rng.randint(CHECKIN_AT + 5, 21 * 60), rng.randint(0, 59))
+    at = wall(day, ctx.zone, rng.randint(CHECKIN_AT + 5, CHECKIN_DEADLINE - 1), rng.randint(0, 59))
     sleep = round(clamp(rng.gauss(persona.sleep_mean, 0.8), 3, 11) * 2) / 2
     energy = round(clamp(rng.gauss(persona.energy_mean, 1.2), 1, 10))
     return CheckinRow(
@@ -935,11 +937,11 @@ TRIGGERS = (
         "no item marked before close-out",
     ),
     Trigger(
-        "checkin", "daily_checkin", CHECKIN_AT, CHECKIN_DEADLINE, "checkin_prompt",
+        "checkin", "morning_prompt", CHECKIN_AT, CHECKIN_DEADLINE, "checkin_prompt",
         "no check-in before the deadline",
     ),
     Trigger(
-        "meals", "evening_reminder", MEAL_REMINDER_AT, CLOSEOUT_AT, "meal_reminder",
+        "meals", "dinner_reminder", MEAL_REMINDER_AT, CLOSEOUT_AT, "meal_reminder",
         "no meal logged by the deadline",
     ),
 )  # fmt: skip
