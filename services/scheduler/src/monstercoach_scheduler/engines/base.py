@@ -52,8 +52,8 @@ def _check_whole_minute(at: time) -> None:
 
 
 @dataclass(frozen=True)
-class ClientLocalTime:
-    """Fires at ``at`` on the client's own wall clock (their IANA zone), on ``weekdays``."""
+class _WallClockTime:
+    """A whole minute of the day on some wall clock, on ``weekdays``."""
 
     at: time
     weekdays: tuple[Weekday, ...] = EVERY_DAY
@@ -64,19 +64,17 @@ class ClientLocalTime:
 
 
 @dataclass(frozen=True)
-class CoachLocalTime:
+class ClientLocalTime(_WallClockTime):
+    """Fires at ``at`` on the client's own wall clock (their IANA zone), on ``weekdays``."""
+
+
+@dataclass(frozen=True)
+class CoachLocalTime(_WallClockTime):
     """Fires at ``at`` on the coach's wall clock, once for the coach, not per client.
 
     Used by coach-level work such as the weekly scan, which reviews the whole roster at
     a time that suits the coach whatever zones the clients live in.
     """
-
-    at: time
-    weekdays: tuple[Weekday, ...] = EVERY_DAY
-
-    def __post_init__(self) -> None:
-        _check_whole_minute(self.at)
-        _check_weekdays(self.weekdays)
 
 
 @dataclass(frozen=True)
