@@ -43,8 +43,11 @@ from monstercoach_schemas.messages import (
     Envelope,
     FireMissed,
     FireMissedPayload,
+    FireRef,
     FlagRaised,
     FlagRaisedPayload,
+    JobCardClosedOut,
+    JobCardClosedOutPayload,
     JobCardIssued,
     JobCardIssuedItem,
     JobCardIssuedPayload,
@@ -137,6 +140,12 @@ def example_messages() -> list[Envelope[Any]]:
                 marked_at=AT,
             ),
         ),
+        JobCardClosedOut(
+            idempotency_key="closeout-1",
+            payload=JobCardClosedOutPayload(
+                client_id=CLIENT, local_date=date(2026, 11, 26), closed_at=AT
+            ),
+        ),
         DmReceived(
             idempotency_key="dm-1",
             payload=DmReceivedPayload(
@@ -151,6 +160,11 @@ def example_messages() -> list[Envelope[Any]]:
             payload=DeliveryOutcomePayload(
                 delivery_id=uuid7(),
                 client_id=CLIENT,
+                recipient_discord_id="123456789012345678",
+                kind=DeliveryKind.CHECKIN_PROMPT,
+                fire=FireRef(
+                    engine="checkin", trigger="morning_prompt", local_date=date(2026, 11, 26)
+                ),
                 status=DeliveryStatus.FAILED,
                 attempts=3,
                 error="50007: cannot send messages to this user",
@@ -239,6 +253,7 @@ def test_every_stream_that_carries_messages_has_a_consumer_group() -> None:
     # A message on a stream nobody reads is a DM that is never sent.
     assert set(STREAM_OF.values()) <= set(CONSUMERS)
     assert set(CONSUMERS) == set(Stream)
+    assert all(CONSUMERS.values())
 
 
 def test_the_examples_cover_every_message_type() -> None:

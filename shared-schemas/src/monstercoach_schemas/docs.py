@@ -232,20 +232,24 @@ def _enum_section(enum: type[Enum]) -> list[str]:
     return [*lines, "Values: " + ", ".join(f"`{member.value}`" for member in enum) + ".", ""]
 
 
+def _groups(stream: streams.Stream) -> str:
+    return ", ".join(f"`{group.value}`" for group in streams.CONSUMERS[stream])
+
+
 def _topology_section() -> list[str]:
     rows = [
         [
             f"`{stream.value}`",
-            f"`{group.value}`",
+            _groups(stream),
             ", ".join(f"`{t}`" for t, s in messages.STREAM_OF.items() if s is stream),
         ]
-        for stream, group in streams.CONSUMERS.items()
+        for stream in streams.CONSUMERS
     ]
     rows.append([f"`{streams.DEAD_LETTERS}`", "—", "any message that failed or was given up on"])
     return [
         "## Streams and consumer groups",
         "",
-        *_table(["stream", "consumer group", "message types"], rows),
+        *_table(["stream", "consumer groups", "message types"], rows),
     ]
 
 
@@ -266,7 +270,7 @@ def _message_summary() -> list[str]:
         [
             f"`{name}`",
             f"`{messages.STREAM_OF[name].value}`",
-            f"`{streams.CONSUMERS[messages.STREAM_OF[name]].value}`",
+            _groups(messages.STREAM_OF[name]),
             f"`{cls.__name__}`",
             f"`{_payload_of(cls).__name__}`",
         ]
@@ -281,7 +285,7 @@ def _message_section(name: str, cls: type[BaseModel], linked: set[str]) -> list[
     version = cls.model_fields["version"].default
     facts = (
         f"Class `{cls.__name__}`, version {version}, on stream `{stream.value}`, "
-        f"consumed by group `{streams.CONSUMERS[stream].value}`. "
+        f"consumed by {_groups(stream)}. "
         f"Payload `{payload.__name__}`:"
     )
     return [f"### `{name}`", "", facts, "", *_fields_table(payload, linked)]

@@ -133,9 +133,24 @@ class DmReceivedPayload(Model):
     received_at: Timestamp
 
 
+class FireRef(Model):
+    """The scheduler fire a delivery was sent for, so its outcome can close that fire."""
+
+    engine: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    trigger: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+    local_date: date
+
+
 class DeliveryOutcomePayload(Model):
+    """What became of one delivery; it carries enough to record the delivery on its own,
+    because it may be persisted before the request it answers (they travel on different
+    streams)."""
+
     delivery_id: UUID
     client_id: UUID | None = None
+    recipient_discord_id: DiscordId
+    kind: DeliveryKind
+    fire: FireRef | None = None
     status: DeliveryStatus
     attempts: Annotated[int, Field(ge=0, le=100)]
     error: Annotated[str, Field(max_length=2000)] | None = None
@@ -151,6 +166,14 @@ class FireMissedPayload(Model):
     local_date: date
     scheduled_for: Timestamp
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class JobCardClosedOutPayload(Model):
+    """The day is over for this card: every item still pending becomes missed."""
+
+    client_id: UUID
+    local_date: date
+    closed_at: Timestamp
 
 
 class FlagRaisedPayload(Model):
@@ -182,6 +205,9 @@ class DeliveryRequestedPayload(Model):
     kind: DeliveryKind
     text: MessageText
     buttons: Annotated[list[Button], Field(max_length=25)] = []
+    fire: FireRef | None = Field(
+        default=None, description="set when a scheduler fire asked for this delivery"
+    )
     not_after: Timestamp | None = Field(
         default=None, description="past this instant the delivery is pointless: record missed"
     )
@@ -223,6 +249,10 @@ class JobCardItemMarked(Envelope[JobCardItemMarkedPayload]):
     type: Literal["jobcard.item_marked"] = "jobcard.item_marked"
 
 
+class JobCardClosedOut(Envelope[JobCardClosedOutPayload]):
+    type: Literal["jobcard.closed_out"] = "jobcard.closed_out"
+
+
 class DmReceived(Envelope[DmReceivedPayload]):
     type: Literal["dm.received"] = "dm.received"
 
@@ -254,6 +284,7 @@ Message = Annotated[
     | WorkoutLogged
     | JobCardIssued
     | JobCardItemMarked
+    | JobCardClosedOut
     | DmReceived
     | DeliveryOutcome
     | FireMissed
@@ -275,6 +306,7 @@ MESSAGE_TYPES: dict[str, type[Envelope[Any]]] = {
         WorkoutLogged,
         JobCardIssued,
         JobCardItemMarked,
+        JobCardClosedOut,
         DmReceived,
         DeliveryOutcome,
         FireMissed,
@@ -291,6 +323,7 @@ STREAM_OF: dict[str, Stream] = {
     "workout.logged": Stream.EVENTS,
     "jobcard.issued": Stream.EVENTS,
     "jobcard.item_marked": Stream.EVENTS,
+    "jobcard.closed_out": Stream.EVENTS,
     "dm.received": Stream.EVENTS,
     "delivery.outcome": Stream.EVENTS,
     "fire.missed": Stream.EVENTS,
