@@ -39,7 +39,7 @@ test: setup ## Run the whole test suite against real PostgreSQL and Redis
 lint: setup ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy shared-schemas/src services/kit/src services/cli/src services/api/src services/bot/src services/scheduler/src services/flagworker/src
+	$(RUN) mypy shared-schemas/src services/kit/src services/cli/src services/api/src services/bot/src services/scheduler/src services/flagworker/src services/discord-sim/src
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(RUN) ruff check --fix .

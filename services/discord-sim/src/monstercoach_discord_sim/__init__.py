@@ -1,0 +1,1 @@
+"""A Discord REST simulator: the routes MonsterCoach's bot uses, on loopback."""
