@@ -9,22 +9,27 @@ import asyncpg
 from typer.testing import CliRunner
 
 from monstercoach_cli.main import app
+from monstercoach_kit.migrate import downgrade, upgrade
 from tests.conftest import _admin, _database_url
 
 runner = CliRunner()
 
 
-async def _schema_fingerprint(url: str) -> list[tuple[str, str]]:
+async def _schema_fingerprint(url: str, with_version: bool = True) -> list[tuple[str, str]]:
     conn = await asyncpg.connect(url)
     try:
         rows = await conn.fetch(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' ORDER BY 1, 2"
+            "WHERE table_schema = 'public' AND table_name <> 'alembic_version' ORDER BY 1, 2"
         )
-        version = await conn.fetchval("SELECT version_num FROM alembic_version")
+        versions = (
+            [("alembic_version", await conn.fetchval("SELECT version_num FROM alembic_version"))]
+            if with_version
+            else []
+        )
     finally:
         await conn.close()
-    return [(r[0], r[1]) for r in rows] + [("alembic_version", version)]
+    return [(r[0], r[1]) for r in rows] + versions
 
 
 def test_migrate_creates_the_database_and_is_a_no_op_the_second_time() -> None:
@@ -52,3 +57,18 @@ def test_migrate_reports_an_unreachable_server_without_a_traceback() -> None:
     assert result.exit_code == 1
     assert "cannot reach PostgreSQL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_migration_downgrades_cleanly_and_upgrades_again() -> None:
+    name = f"mc_test_roundtrip_{uuid.uuid4().hex[:8]}"
+    url = _database_url(name)
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(url)
+        migrated = asyncio.run(_schema_fingerprint(url))
+        downgrade(url, "base")
+        assert asyncio.run(_schema_fingerprint(url, with_version=False)) == []
+        upgrade(url)
+        assert asyncio.run(_schema_fingerprint(url)) == migrated
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
