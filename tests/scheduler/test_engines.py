@@ -107,6 +107,7 @@ def _trigger(**changes: object) -> Trigger:
         "deadline": timedelta(hours=1),
         "missed_policy": MissedPolicy.MARK_MISSED,
         "description": "A demo.",
+        "compose": lambda ctx: [],
     }
     return Trigger(**(fields | changes))  # type: ignore[arg-type]
 
@@ -120,6 +121,8 @@ def _trigger(**changes: object) -> Trigger:
         ({"deadline": timedelta(0)}, "after the fire"),
         ({"deadline": time(7, 0)}, "not after the fire"),
         ({"when": OnEvent("meal.logged"), "deadline": time(9, 0)}, "timedelta"),
+        ({"answered_by": "no.such.type"}, "unknown answer type"),
+        ({"answered_by": "meal.logged"}, "names no client-day"),
     ],
 )
 def test_a_bad_trigger_fails_when_declared(changes: dict[str, object], message: str) -> None:

@@ -64,6 +64,7 @@ def test_other_shapes_render_too() -> None:
                 timedelta(hours=1, minutes=30),
                 MissedPolicy.MARK_MISSED,
                 "a | b",
+                compose=lambda ctx: [],
             ),
             Trigger(
                 "demo",
@@ -73,6 +74,7 @@ def test_other_shapes_render_too() -> None:
                 timedelta(minutes=45),
                 MissedPolicy.MARK_MISSED,
                 "Nudge.",
+                compose=lambda ctx: [],
             ),
         ),
     )

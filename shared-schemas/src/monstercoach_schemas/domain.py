@@ -261,6 +261,9 @@ class TriggerFire(Model):
     status: FireStatus = FireStatus.FIRED
     reason: Annotated[str, Field(max_length=500)] | None = None
     deadline_at: Timestamp | None = None
+    reported_at: Timestamp | None = Field(
+        default=None, description="when the fire.missed event for a missed fire was published"
+    )
 
 
 class DirectMessage(Model):

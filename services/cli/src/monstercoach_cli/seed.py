@@ -172,6 +172,7 @@ class TriggerFireRow(NamedTuple):
     deadline_at: datetime | None
     status: str
     reason: str | None
+    reported_at: datetime | None  # a past miss was reported long ago: nothing is owed
 
 
 class FlagRow(NamedTuple):
@@ -989,6 +990,7 @@ def schedule_rows(
                 deadline_at=wall(day, ctx.zone, trigger.deadline),
                 status="answered" if ok else "missed",
                 reason=reason,
+                reported_at=None if ok else wall(day, ctx.zone, trigger.deadline),
             )
         )
         status = "missed" if plan.blocked else "sent"

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-import redis.asyncio as aioredis
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from monstercoach_kit.bus import StreamBus
+from monstercoach_kit.bus import open_bus
 from monstercoach_kit.settings import KitSettings
 from monstercoach_schemas.streams import Stream
 
@@ -21,22 +18,12 @@ streams_app = typer.Typer(help="Inspect the Redis streams.", no_args_is_help=Tru
 dead_letters_app = typer.Typer(help="List and replay dead letters.", no_args_is_help=True)
 
 
-@asynccontextmanager
-async def open_bus() -> AsyncIterator[StreamBus]:
-    settings = KitSettings()
-    client = aioredis.Redis.from_url(settings.redis_url)
-    try:
-        yield StreamBus(client, prefix=settings.key_prefix)
-    finally:
-        await client.aclose()
-
-
 @streams_app.command("status")
 def status() -> None:
     """Length of each stream, and pending and lag per consumer group."""
 
     async def run() -> None:
-        async with open_bus() as bus:
+        async with open_bus(KitSettings()) as bus:
             rows = await bus.status([s.value for s in Stream])
         table = Table("stream", "length", "group", "consumers", "pending", "lag")
         for row in rows:
@@ -64,7 +51,7 @@ def list_dead_letters(
     """Dead letters, oldest first, with the error that put them there."""
 
     async def run() -> None:
-        async with open_bus() as bus:
+        async with open_bus(KitSettings()) as bus:
             letters = await bus.dead_letters(count=limit)
             total = await bus.dead_letter_count()
         table = Table("id", "stream", "type", "deliveries", "error", "at")
@@ -94,7 +81,7 @@ def replay(
         raise typer.Exit(2)
 
     async def run() -> int:
-        async with open_bus() as bus:
+        async with open_bus(KitSettings()) as bus:
             targets = ids or [letter.id for letter in await bus.dead_letters(count=100_000)]
             missing = 0
             for dead_letter_id in targets:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from monstercoach_schemas.streams import DEAD_LETTERS
 
 from .health import HANDLER_SECONDS, MESSAGES_HANDLED, instance_name
 from .log import get_logger
+from .settings import KitSettings
 
 log = get_logger(__name__)
 
@@ -224,6 +225,17 @@ class StreamBus:
                 safe = min(safe, _parse_id(_text(summary["min"])))
         minid = f"{safe[0]}-{safe[1]}"
         return int(await self.redis.xtrim(key, minid=minid, approximate=True))
+
+
+@contextlib.asynccontextmanager
+async def open_bus(settings: KitSettings) -> AsyncIterator[StreamBus]:
+    """A bus on its own Redis connection, for short-lived tools (the CLI); services get
+    theirs from :func:`monstercoach_kit.runtime.open_runtime`."""
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        yield StreamBus(client, prefix=settings.key_prefix)
+    finally:
+        await client.aclose()
 
 
 _STREAM_LOST = ("NOGROUP", "UNBLOCKED the stream key no longer exists")

@@ -4,8 +4,9 @@ Entry point ``monstercoach-scheduler``.
 """
 
 from monstercoach_kit.runner import run_service
-from monstercoach_kit.runtime import runtime_until_stopped
+
+from .service import SERVICE, run
 
 
 def main() -> None:
-    run_service("scheduler", runtime_until_stopped("scheduler"))
+    run_service(SERVICE, run)

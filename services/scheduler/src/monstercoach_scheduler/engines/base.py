@@ -12,12 +12,22 @@ import time (and in every test), not at the first tick that reaches it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid5
 
-from monstercoach_schemas.domain import DeliveryKind, Weekday
-from monstercoach_schemas.messages import MESSAGE_TYPES
+from monstercoach_schemas.domain import DeliveryKind, Goal, Weekday
+from monstercoach_schemas.messages import (
+    MESSAGE_TYPES,
+    Button,
+    DeliveryRequested,
+    DeliveryRequestedPayload,
+    Envelope,
+    FireRef,
+)
 
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
@@ -142,6 +152,88 @@ _MISSED_POLICY_MEANINGS: dict[MissedPolicy, str] = {
 }
 
 
+# --- what a fire knows when it composes its messages ---------------------------------------
+
+FIRE_NAMESPACE = UUID("6f1c0e1e-3a5b-4c57-9a8e-5d0f8f6f4a21")
+"""Namespace of the ids a fire derives (delivery, card, item): the same fire always
+derives the same ids, so a fire enqueued twice (after a crash) is deduplicated downstream."""
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What an engine may know about the client a fire is for (read by the tick's query)."""
+
+    id: UUID
+    discord_user_id: str
+    display_name: str
+    time_zone: str
+    goal: Goal
+    target_kcal: int
+    target_protein_g: int
+    target_steps: int
+    target_water_ml: int
+    training_days: tuple[Weekday, ...]
+
+    @property
+    def first_name(self) -> str:
+        return self.display_name.split()[0]
+
+
+@dataclass(frozen=True)
+class FireContext:
+    """One fire: which trigger, for whom (``None`` for a coach-level trigger), which day."""
+
+    engine: str
+    trigger: str
+    client: ClientFacts | None
+    local_date: date
+    scheduled_for: datetime
+    deadline_at: datetime | None
+
+    @property
+    def who(self) -> ClientFacts:
+        """The client of a client-level fire (a coach-level trigger has none)."""
+        if self.client is None:
+            raise ValueError(f"{self.engine}.{self.trigger} is coach-level: it has no client")
+        return self.client
+
+    def key(self, what: str) -> str:
+        """A stable idempotency key for the ``what`` this fire produces."""
+        owner = "coach" if self.client is None else str(self.client.id)
+        return f"{self.engine}:{self.trigger}:{owner}:{self.local_date.isoformat()}:{what}"
+
+    def uuid(self, what: str) -> UUID:
+        return uuid5(FIRE_NAMESPACE, self.key(what))
+
+    @property
+    def fire_ref(self) -> FireRef:
+        return FireRef(engine=self.engine, trigger=self.trigger, local_date=self.local_date)
+
+    def delivery(
+        self, kind: DeliveryKind, text: str, buttons: Sequence[Button] = ()
+    ) -> DeliveryRequested:
+        """A DM to this fire's client that stops being worth sending at the deadline."""
+        client = self.who
+        return DeliveryRequested(
+            idempotency_key=self.key("delivery"),
+            payload=DeliveryRequestedPayload(
+                delivery_id=self.uuid("delivery"),
+                client_id=client.id,
+                recipient_discord_id=client.discord_user_id,
+                kind=kind,
+                text=text,
+                buttons=list(buttons),
+                fire=self.fire_ref,
+                not_after=self.deadline_at,
+            ),
+        )
+
+
+Compose = Callable[[FireContext], Sequence[Envelope[Any]]]
+"""An engine's logic for one fire: the messages to put on the bus, first the one the
+trigger ``emits``. Pure (no I/O, no clock) so it is tested without a database."""
+
+
 # --- the rows -------------------------------------------------------------------------------
 
 
@@ -156,9 +248,15 @@ class Trigger:
     deadline: Deadline
     missed_policy: MissedPolicy
     description: str
+    compose: Compose
+    answered_by: str | None = None
+    """The message type that answers this trigger for a client and local date; an answer
+    that arrives before the fire means the fire is not sent at all."""
 
     def __post_init__(self) -> None:
         _check_snake_case("engine id", self.engine)
+        if self.answered_by is not None:
+            _check_answer_type(self.trigger, self.answered_by)
         _check_snake_case("trigger id", self.trigger)
         if not self.description.strip():
             raise ValueError(f"trigger {self.trigger!r} needs a description")
@@ -178,6 +276,17 @@ class Trigger:
         _check_whole_minute(deadline)
         if deadline <= self.when.at:
             raise ValueError(f"trigger {self.trigger!r}: deadline is not after the fire")
+
+
+def _check_answer_type(trigger: str, message_type: str) -> None:
+    # An answer closes the fire of one client-day, so it must name both.
+    cls = MESSAGE_TYPES.get(message_type)
+    if cls is None:
+        raise ValueError(f"trigger {trigger!r}: unknown answer type {message_type!r}")
+    payload = cls.model_fields["payload"].annotation
+    fields = getattr(payload, "model_fields", {})
+    if not {"client_id", "local_date"} <= set(fields):
+        raise ValueError(f"trigger {trigger!r}: {message_type} names no client-day")
 
 
 @dataclass(frozen=True)

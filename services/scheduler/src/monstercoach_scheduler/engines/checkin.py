@@ -6,23 +6,47 @@ numbers are a guess, so an unanswered prompt becomes missed and the coach sees i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
+from monstercoach_schemas.buttons import checkin_button
 from monstercoach_schemas.domain import DeliveryKind
+from monstercoach_schemas.messages import Envelope
 
-from .base import DELIVERY_REQUESTED, ClientLocalTime, Emits, Engine, MissedPolicy, Trigger
+from .base import (
+    DELIVERY_REQUESTED,
+    ClientLocalTime,
+    Emits,
+    Engine,
+    FireContext,
+    MissedPolicy,
+    Trigger,
+)
 
 ENGINE_ID = "checkin"
+DEADLINE = time(12, 0)
+
+
+def compose_prompt(ctx: FireContext) -> Sequence[Envelope[Any]]:
+    text = (
+        f"Morning {ctx.who.first_name}! ☀️ Time to check in: weight, sleep, energy and a "
+        f"quick note. Tap below — open until {DEADLINE:%H:%M}."
+    )
+    return [ctx.delivery(DeliveryKind.CHECKIN_PROMPT, text, [checkin_button(ctx.local_date)])]
+
 
 MORNING_PROMPT = Trigger(
     engine=ENGINE_ID,
     trigger="morning_prompt",
     when=ClientLocalTime(time(7, 30)),
     emits=Emits(DELIVERY_REQUESTED, DeliveryKind.CHECKIN_PROMPT),
-    deadline=time(12, 0),
+    deadline=DEADLINE,
     missed_policy=MissedPolicy.MARK_MISSED,
     description="DM the check-in prompt (weight, sleep, energy, notes); unanswered by noon "
-    "it is missed.",
+    "it is missed. A check-in sent before the prompt answers it: no prompt that day.",
+    compose=compose_prompt,
+    answered_by="checkin.answered",
 )
 
 ENGINE = Engine(

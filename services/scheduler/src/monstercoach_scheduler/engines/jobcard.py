@@ -7,13 +7,93 @@ never count a silent item as still open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
-from monstercoach_schemas.domain import DeliveryKind
+from monstercoach_schemas.buttons import jobcard_item_buttons
+from monstercoach_schemas.domain import DeliveryKind, Weekday
+from monstercoach_schemas.messages import (
+    Envelope,
+    JobCardClosedOut,
+    JobCardClosedOutPayload,
+    JobCardIssued,
+    JobCardIssuedItem,
+    JobCardIssuedPayload,
+)
 
-from .base import DELIVERY_REQUESTED, ClientLocalTime, Emits, Engine, MissedPolicy, Trigger
+from .base import (
+    DELIVERY_REQUESTED,
+    ClientFacts,
+    ClientLocalTime,
+    Emits,
+    Engine,
+    FireContext,
+    MissedPolicy,
+    Trigger,
+)
 
 ENGINE_ID = "jobcard"
+_WEEKDAYS = tuple(Weekday)
+
+
+def card_items(client: ClientFacts, weekday: Weekday) -> list[str]:
+    """Today's items from the client's targets: few, concrete, each one tap to answer."""
+    return [
+        f"Hit {client.target_protein_g} g protein",
+        f"{client.target_steps:,} steps",
+        f"Drink {client.target_water_ml / 1000:g} L water",
+        "Training session" if weekday in client.training_days else "10 min mobility",
+        "Log every meal",
+    ]
+
+
+def compose_card(ctx: FireContext) -> Sequence[Envelope[Any]]:
+    client = ctx.who
+    card_id = ctx.uuid("card")
+    labels = card_items(client, _WEEKDAYS[ctx.local_date.weekday()])
+    items = [
+        JobCardIssuedItem(id=ctx.uuid(f"item:{position}"), position=position, label=label)
+        for position, label in enumerate(labels)
+    ]
+    lines = "\n".join(f"• {item.label}" for item in items)
+    text = f"Good morning {client.first_name}! 💪 Today's job card:\n{lines}\nTap ✅ as you go."
+    buttons = [
+        button for item in items for button in jobcard_item_buttons(card_id, item.id, item.label)
+    ]
+    # The delivery comes first (it is what the trigger emits); the api records the card
+    # from the event, which travels on its own stream.
+    return [
+        ctx.delivery(DeliveryKind.JOBCARD, text, buttons),
+        JobCardIssued(
+            idempotency_key=ctx.key("card"),
+            payload=JobCardIssuedPayload(
+                card_id=card_id,
+                client_id=client.id,
+                local_date=ctx.local_date,
+                items=items,
+                issued_at=ctx.scheduled_for,
+            ),
+        ),
+    ]
+
+
+def compose_close_out(ctx: FireContext) -> Sequence[Envelope[Any]]:
+    client = ctx.who
+    text = (
+        f"That's a wrap for today, {client.first_name} 🌙 Anything still open on today's card "
+        "is now marked missed. Rest well — a fresh card lands in the morning."
+    )
+    return [
+        ctx.delivery(DeliveryKind.JOBCARD_CLOSEOUT, text),
+        JobCardClosedOut(
+            idempotency_key=ctx.key("close_out"),
+            payload=JobCardClosedOutPayload(
+                client_id=client.id, local_date=ctx.local_date, closed_at=ctx.scheduled_for
+            ),
+        ),
+    ]
+
 
 MORNING_CARD = Trigger(
     engine=ENGINE_ID,
@@ -24,6 +104,7 @@ MORNING_CARD = Trigger(
     deadline=None,
     missed_policy=MissedPolicy.NONE,
     description="DM today's job card with a Done/Skip button per item.",
+    compose=compose_card,
 )
 
 CLOSE_OUT = Trigger(
@@ -33,7 +114,8 @@ CLOSE_OUT = Trigger(
     emits=Emits(DELIVERY_REQUESTED, DeliveryKind.JOBCARD_CLOSEOUT),
     deadline=None,
     missed_policy=MissedPolicy.CLOSE_OUT_ITEMS,
-    description="End of day: items still pending become missed; DM the day's summary.",
+    description="End of day: items still pending become missed; DM a short good-night.",
+    compose=compose_close_out,
 )
 
 ENGINE = Engine(

@@ -7,13 +7,35 @@ from the meals actually logged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
+from monstercoach_schemas.buttons import meal_button
 from monstercoach_schemas.domain import DeliveryKind
+from monstercoach_schemas.messages import Envelope
 
-from .base import DELIVERY_REQUESTED, ClientLocalTime, Emits, Engine, MissedPolicy, Trigger
+from .base import (
+    DELIVERY_REQUESTED,
+    ClientLocalTime,
+    Compose,
+    Emits,
+    Engine,
+    FireContext,
+    MissedPolicy,
+    Trigger,
+)
 
 ENGINE_ID = "meals"
+
+
+def _reminder(meal: str) -> Compose:
+    def compose(ctx: FireContext) -> Sequence[Envelope[Any]]:
+        text = f"{meal.title()} time, {ctx.who.first_name} 🍽️ Log what you eat — it takes a tap."
+        return [ctx.delivery(DeliveryKind.MEAL_REMINDER, text, [meal_button()])]
+
+    return compose
+
 
 LUNCH_REMINDER = Trigger(
     engine=ENGINE_ID,
@@ -23,6 +45,7 @@ LUNCH_REMINDER = Trigger(
     deadline=None,
     missed_policy=MissedPolicy.NONE,
     description="DM a reminder to log lunch with `/meal`.",
+    compose=_reminder("lunch"),
 )
 
 DINNER_REMINDER = Trigger(
@@ -33,6 +56,7 @@ DINNER_REMINDER = Trigger(
     deadline=None,
     missed_policy=MissedPolicy.NONE,
     description="DM a reminder to log dinner with `/meal`.",
+    compose=_reminder("dinner"),
 )
 
 ENGINE = Engine(

@@ -1,5 +1,6 @@
 """Schedules: per-client overrides of the LST, each pair's next fire in UTC, and
-``updated_at`` kept current by the database so the scheduler can follow changes.
+``updated_at`` kept current by the database so the scheduler can follow changes; the
+fire ledger learns which missed fires have been reported.
 
 Revision ID: 0002
 Revises: 0001
@@ -52,7 +53,20 @@ UPGRADE = [
         FOR EACH ROW EXECUTE FUNCTION touch_updated_at()
     """,
     """
-    CREATE INDEX schedule_overrides_updated_idx ON schedule_overrides (updated_at)
+    -- Any change to a client's overrides (a delete included) counts as a change to the
+    -- client, so the scheduler follows one watermark: clients.updated_at.
+    CREATE FUNCTION touch_override_client() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE clients SET updated_at = now()
+         WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.client_id ELSE NEW.client_id END;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER schedule_overrides_touch_client
+        AFTER INSERT OR UPDATE OR DELETE ON schedule_overrides
+        FOR EACH ROW EXECUTE FUNCTION touch_override_client()
     """,
     """
     -- The scheduler's plan: for each active (client, trigger) pair, the UTC instant of its
@@ -71,12 +85,40 @@ UPGRADE = [
     CREATE INDEX next_fires_due_idx ON next_fires (fire_at)
     """,
     """
-    -- Scheduler bookkeeping that must survive a restart (last tick, change watermark).
+    -- Scheduler bookkeeping that must survive a restart (change watermark, LST version).
     CREATE TABLE scheduler_state (
         key        text PRIMARY KEY,
-        at         timestamptz NOT NULL,
+        at         timestamptz,
+        value      text,
         updated_at timestamptz NOT NULL DEFAULT now()
     )
+    """,
+    """
+    -- Coach-level fires (the weekly scan): one row per trigger and coach-local date.
+    CREATE TABLE coach_fires (
+        engine        text NOT NULL,
+        trigger       text NOT NULL,
+        local_date    date NOT NULL,
+        scheduled_for timestamptz NOT NULL,
+        fired_at      timestamptz NOT NULL,
+        status        text NOT NULL CHECK (status IN ('fired', 'enqueued', 'missed')),
+        reason        text,
+        PRIMARY KEY (engine, trigger, local_date)
+    )
+    """,
+    """
+    -- When the fire.missed event for a missed fire was published; NULL = still owed.
+    ALTER TABLE trigger_fires ADD COLUMN reported_at timestamptz
+    """,
+    """
+    DROP INDEX trigger_fires_unenqueued_idx
+    """,
+    """
+    -- What the scheduler still owes the bus: fires not yet enqueued (a crash, Redis down)
+    -- and missed fires not yet reported. Small, so each tick finds them cheaply.
+    CREATE INDEX trigger_fires_owed_idx ON trigger_fires (scheduled_for)
+        WHERE (status = 'fired' AND enqueued_at IS NULL)
+           OR (status = 'missed' AND reported_at IS NULL)
     """,
 ]
 
@@ -87,7 +129,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE scheduler_state, next_fires, schedule_overrides")
+    op.execute("DROP INDEX trigger_fires_owed_idx")
+    op.execute(
+        "CREATE INDEX trigger_fires_unenqueued_idx ON trigger_fires (scheduled_for)"
+        " WHERE enqueued_at IS NULL AND status = 'fired'"
+    )
+    op.execute("ALTER TABLE trigger_fires DROP COLUMN reported_at")
+    op.execute("DROP TABLE coach_fires, scheduler_state, next_fires, schedule_overrides")
+    op.execute("DROP FUNCTION touch_override_client()")
     op.execute("DROP INDEX clients_updated_idx")
     op.execute("DROP TRIGGER clients_touch_updated_at ON clients")
     op.execute("DROP FUNCTION touch_updated_at()")

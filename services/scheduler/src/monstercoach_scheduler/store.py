@@ -1,0 +1,290 @@
+"""The scheduler's SQL: every statement is set-based (``unnest`` arrays, index ranges).
+
+The scheduler owns ``next_fires``, ``trigger_fires``, ``coach_fires`` and
+``scheduler_state``; it only reads ``clients`` and ``schedule_overrides``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from monstercoach_schemas.domain import Goal, Weekday
+
+from .engines.base import ClientFacts
+from .plan import Override, weekdays_of
+
+_CLIENT_COLUMNS = """
+    c.discord_user_id, c.display_name, c.time_zone, c.goal, c.target_kcal,
+    c.target_protein_g, c.target_steps, c.target_water_ml, c.training_days
+"""
+
+
+def client_facts(client_id: UUID, row: asyncpg.Record) -> ClientFacts:
+    return ClientFacts(
+        id=client_id,
+        discord_user_id=row["discord_user_id"],
+        display_name=row["display_name"],
+        time_zone=row["time_zone"],
+        goal=Goal(row["goal"]),
+        target_kcal=row["target_kcal"],
+        target_protein_g=row["target_protein_g"],
+        target_steps=row["target_steps"],
+        target_water_ml=row["target_water_ml"],
+        training_days=tuple(Weekday(day) for day in row["training_days"]),
+    )
+
+
+def override_of(row: asyncpg.Record) -> Override | None:
+    """The override columns of a joined row (``o_enabled`` NULL: there is none)."""
+    if row["o_enabled"] is None:
+        return None
+    return Override(row["o_enabled"], row["o_local_time"], weekdays_of(row["o_weekdays"]))
+
+
+# --- due fires -------------------------------------------------------------------------------
+
+SELECT_DUE = f"""
+SELECT nf.client_id, nf.engine, nf.trigger, nf.fire_at, nf.local_date,
+       o.enabled AS o_enabled, o.local_time AS o_local_time, o.weekdays AS o_weekdays,
+       {_CLIENT_COLUMNS}
+  FROM next_fires nf
+  JOIN clients c ON c.id = nf.client_id AND c.status = 'active'
+  LEFT JOIN schedule_overrides o
+         ON (o.client_id, o.engine, o.trigger) = (nf.client_id, nf.engine, nf.trigger)
+ WHERE nf.fire_at <= $1
+ ORDER BY nf.fire_at
+ LIMIT $2
+   FOR UPDATE OF nf SKIP LOCKED
+"""
+
+
+@dataclass
+class LedgerRows:
+    """Columns of new ``trigger_fires`` rows, for one ``unnest`` insert."""
+
+    engine: list[str]
+    trigger: list[str]
+    client_id: list[UUID]
+    local_date: list[date]
+    scheduled_for: list[datetime]
+    fired_at: list[datetime]
+    deadline_at: list[datetime | None]
+    status: list[str]
+    reason: list[str | None]
+
+    @classmethod
+    def empty(cls) -> LedgerRows:
+        return cls([], [], [], [], [], [], [], [], [])
+
+    def add(self, *values: Any) -> None:
+        for column, value in zip(self.__dict__.values(), values, strict=True):
+            column.append(value)
+
+    def args(self) -> list[list[Any]]:
+        return list(self.__dict__.values())
+
+
+INSERT_FIRES = """
+INSERT INTO trigger_fires
+       (engine, trigger, client_id, local_date, scheduled_for, fired_at, deadline_at, status,
+        reason)
+SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[],
+                     $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[])
+ON CONFLICT DO NOTHING
+RETURNING status
+"""
+
+
+@dataclass
+class NextFireRows:
+    """Columns of ``next_fires`` rows to upsert."""
+
+    client_id: list[UUID]
+    engine: list[str]
+    trigger: list[str]
+    fire_at: list[datetime]
+    local_date: list[date]
+
+    @classmethod
+    def empty(cls) -> NextFireRows:
+        return cls([], [], [], [], [])
+
+    def add(self, client_id: UUID, engine: str, trigger: str, at: datetime, day: date) -> None:
+        self.client_id.append(client_id)
+        self.engine.append(engine)
+        self.trigger.append(trigger)
+        self.fire_at.append(at)
+        self.local_date.append(day)
+
+    def args(self) -> list[list[Any]]:
+        return [self.client_id, self.engine, self.trigger, self.fire_at, self.local_date]
+
+
+UPSERT_NEXT_FIRES = """
+INSERT INTO next_fires AS nf (client_id, engine, trigger, fire_at, local_date)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::date[])
+ON CONFLICT (client_id, engine, trigger)
+DO UPDATE SET fire_at = EXCLUDED.fire_at, local_date = EXCLUDED.local_date
+ WHERE (nf.fire_at, nf.local_date) IS DISTINCT FROM (EXCLUDED.fire_at, EXCLUDED.local_date)
+"""
+
+DELETE_NEXT_FIRES = """
+DELETE FROM next_fires nf
+ USING unnest($1::uuid[], $2::text[], $3::text[]) AS k(client_id, engine, trigger)
+ WHERE (nf.client_id, nf.engine, nf.trigger) = (k.client_id, k.engine, k.trigger)
+"""
+
+# --- following client changes ----------------------------------------------------------------
+
+SELECT_CHANGED_CLIENTS = f"""
+SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+  FROM clients c
+ WHERE c.updated_at > $1
+"""
+
+SELECT_CLIENTS_MISSING_FIRES = f"""
+SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+  FROM clients c
+ WHERE c.status = 'active'
+   AND (SELECT count(*) FROM next_fires nf WHERE nf.client_id = c.id) < $1
+"""
+
+SELECT_ALL_ACTIVE_CLIENTS = f"""
+SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+  FROM clients c
+ WHERE c.status = 'active'
+"""
+
+SELECT_OVERRIDES = """
+SELECT client_id, engine, trigger, enabled AS o_enabled, local_time AS o_local_time,
+       weekdays AS o_weekdays
+  FROM schedule_overrides
+ WHERE client_id = ANY($1::uuid[])
+"""
+
+DELETE_CLIENTS_FIRES = """
+DELETE FROM next_fires WHERE client_id = ANY($1::uuid[])
+"""
+
+DELETE_UNKNOWN_TRIGGERS = """
+DELETE FROM next_fires nf
+ WHERE NOT EXISTS (
+       SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(engine, trigger)
+        WHERE (k.engine, k.trigger) = (nf.engine, nf.trigger))
+"""
+
+# --- deadlines and what is owed to the bus ---------------------------------------------------
+
+MARK_PAST_DEADLINE = """
+UPDATE trigger_fires
+   SET status = 'missed',
+       reason = CASE WHEN enqueued_at IS NULL THEN 'not delivered before its deadline'
+                     ELSE 'no answer by the deadline' END
+ WHERE deadline_at <= $1 AND status IN ('fired', 'enqueued') AND deadline_at IS NOT NULL
+"""
+
+SELECT_OWED = f"""
+SELECT f.engine, f.trigger, f.client_id, f.local_date, f.scheduled_for, f.deadline_at,
+       f.status, f.reason, {_CLIENT_COLUMNS}
+  FROM trigger_fires f
+  JOIN clients c ON c.id = f.client_id
+ WHERE (f.status = 'fired' AND f.enqueued_at IS NULL)
+    OR (f.status = 'missed' AND f.reported_at IS NULL)
+ ORDER BY f.scheduled_for
+ LIMIT $1
+   FOR UPDATE OF f SKIP LOCKED
+"""
+
+MARK_SENT = """
+UPDATE trigger_fires f
+   SET status      = CASE WHEN f.status = 'fired' THEN 'enqueued' ELSE f.status END,
+       enqueued_at = CASE WHEN f.status = 'fired' THEN $1 ELSE f.enqueued_at END,
+       reported_at = CASE WHEN f.status = 'missed' THEN $1 ELSE f.reported_at END
+  FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[], $6::text[])
+       AS k(engine, trigger, client_id, local_date, was)
+ WHERE (f.engine, f.trigger, f.client_id, f.local_date)
+       = (k.engine, k.trigger, k.client_id, k.local_date)
+   AND f.status = k.was
+"""
+
+MARK_COMPOSE_FAILED = """
+UPDATE trigger_fires
+   SET status = 'missed', reason = $5
+ WHERE (engine, trigger, client_id, local_date) = ($1, $2, $3, $4) AND status = 'fired'
+"""
+
+# --- answers and undeliverable sends (from the events stream) ------------------------------
+
+ANSWER_FIRES = """
+INSERT INTO trigger_fires AS f
+       (engine, trigger, client_id, local_date, scheduled_for, status, reason)
+SELECT k.engine, k.trigger, k.client_id, k.local_date, k.answered_at, 'answered',
+       'answered before the prompt'
+  FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[])
+       AS k(engine, trigger, client_id, local_date, answered_at)
+ON CONFLICT (engine, trigger, client_id, local_date)
+DO UPDATE SET status = 'answered', reason = NULL
+ WHERE f.status IN ('fired', 'enqueued')
+"""
+
+MARK_UNDELIVERABLE = """
+UPDATE trigger_fires f
+   SET status = 'missed', reason = k.reason
+  FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::text[])
+       AS k(engine, trigger, client_id, local_date, reason)
+ WHERE (f.engine, f.trigger, f.client_id, f.local_date)
+       = (k.engine, k.trigger, k.client_id, k.local_date)
+   AND f.status IN ('fired', 'enqueued')
+"""
+
+# --- coach-level fires and bookkeeping -------------------------------------------------------
+
+CLAIM_COACH_FIRE = """
+INSERT INTO coach_fires (engine, trigger, local_date, scheduled_for, fired_at, status, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT DO NOTHING
+RETURNING status
+"""
+
+SELECT_UNSENT_COACH_FIRES = """
+SELECT engine, trigger, local_date, scheduled_for FROM coach_fires WHERE status = 'fired'
+"""
+
+MARK_COACH_FIRE_SENT = """
+UPDATE coach_fires SET status = 'enqueued'
+ WHERE (engine, trigger, local_date) = ($1, $2, $3) AND status = 'fired'
+"""
+
+FIRST_COACH_TIME_ZONE = "SELECT time_zone FROM coaches ORDER BY created_at, id LIMIT 1"
+
+GET_STATE = "SELECT at, value FROM scheduler_state WHERE key = $1"
+
+PUT_STATE = """
+INSERT INTO scheduler_state (key, at, value) VALUES ($1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at, value = EXCLUDED.value, updated_at = now()
+"""
+
+INIT_STATE = """
+INSERT INTO scheduler_state (key, at, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+"""
+
+
+async def get_state(conn: asyncpg.Connection, key: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(GET_STATE, key)
+    return row
+
+
+async def put_state(
+    conn: asyncpg.Connection, key: str, at: datetime | None, value: str | None = None
+) -> None:
+    await conn.execute(PUT_STATE, key, at, value)
+
+
+def ids(rows: Sequence[asyncpg.Record]) -> list[UUID]:
+    return [row["client_id"] for row in rows]

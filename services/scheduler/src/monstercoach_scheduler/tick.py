@@ -1,0 +1,462 @@
+"""One scheduler tick: fire what is due, follow client changes, close deadlines, publish.
+
+Every step is set-based and safe to repeat or to run in two processes at once:
+
+1. **Fire due pairs.** ``next_fires`` rows at or before *now* (an index range, so the
+   cost follows the due pairs, not the roster) are recorded in the ledger
+   ``trigger_fires`` with ``ON CONFLICT DO NOTHING`` and advanced to their next fire,
+   in one transaction. A fire later than the grace window (the scheduler was down) is
+   recorded ``missed`` with reason ``scheduler_down`` instead of being sent.
+2. **Follow changes.** Clients changed since the last tick (zone, status, overrides —
+   the database stamps ``updated_at``) get their next fires recomputed.
+3. **Deadlines.** Open fires whose answer window closed become ``missed``.
+4. **Publish what is owed.** Ledger rows not yet enqueued and missed fires not yet
+   reported are composed by their engine and published, then marked. Nothing is
+   published before its ledger row commits, so a crash in between only delays a
+   message to the next tick; ids derived from the fire make a repeat harmless.
+
+Coach-level triggers (the weekly scan) run on the coach's clock in :meth:`Ticker.coach_tick`
+with the same rules: recorded before published, late beyond the grace window = missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+import asyncpg
+from redis.exceptions import RedisError
+
+from monstercoach_kit.bus import StreamBus
+from monstercoach_kit.log import get_logger
+from monstercoach_schemas.domain import Evidence, FlagCode, FlagSeverity, FlagSource
+from monstercoach_schemas.messages import (
+    Envelope,
+    FireMissed,
+    FireMissedPayload,
+    FlagRaised,
+    FlagRaisedPayload,
+)
+
+from . import store
+from .engines.base import FIRE_NAMESPACE, ClientFacts, CoachLocalTime, FireContext, Trigger
+from .plan import (
+    CLIENT_TRIGGERS,
+    Override,
+    client_triggers,
+    coach_triggers,
+    deadline_at,
+    next_client_fire,
+)
+from .settings import SchedulerSettings
+from .store import LedgerRows, NextFireRows
+from .timing import Fire, InvalidScheduleError, previous_fire
+
+log = get_logger(__name__)
+
+SCHEDULER_DOWN = "scheduler_down"
+_SYNCED_THROUGH = "synced_through"
+_LST_VERSION = "lst_version"
+_INSTALLED = "installed"
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs, metrics, the CLI and tests."""
+
+    at: datetime
+    fired: int = 0
+    missed_scheduler_down: int = 0
+    rescheduled_clients: int = 0
+    invalid_schedules: int = 0
+    missed_deadline: int = 0
+    coach_fires: int = 0
+    published: int = 0
+    reported_missed: int = 0
+    publish_error: str | None = None
+
+    def as_log(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "at" and v}
+
+
+@dataclass
+class _Replan:
+    """Next-fire changes for a set of clients, applied together."""
+
+    upserts: NextFireRows = field(default_factory=NextFireRows.empty)
+    drop_pairs: list[tuple[UUID, str, str]] = field(default_factory=list)
+    drop_clients: list[UUID] = field(default_factory=list)
+    invalid: list[tuple[ClientFacts, str]] = field(default_factory=list)
+
+    async def apply(self, conn: asyncpg.Connection) -> None:
+        if self.drop_clients:
+            await conn.execute(store.DELETE_CLIENTS_FIRES, self.drop_clients)
+        if self.drop_pairs:
+            await conn.execute(
+                store.DELETE_NEXT_FIRES, *map(list, zip(*self.drop_pairs, strict=True))
+            )
+        if self.upserts.client_id:
+            await conn.execute(store.UPSERT_NEXT_FIRES, *self.upserts.args())
+
+
+def lst_version() -> str:
+    """A fingerprint of every client-level trigger's default time: when a deploy changes
+    the LST, every client's next fires are recomputed once."""
+    spec = "|".join(
+        f"{t.engine}.{t.trigger}@{t.when.at}:{','.join(t.when.weekdays)}"  # type: ignore[union-attr]
+        for t in client_triggers()
+    )
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+class Ticker:
+    """Runs ticks against one database and one bus; holds no state between ticks."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, bus: StreamBus, settings: SchedulerSettings, coach_zone: str
+    ):
+        self.pool = pool
+        self.bus = bus
+        self.settings = settings
+        self.coach_zone = coach_zone
+
+    # --- start-up -----------------------------------------------------------------------
+
+    async def prepare(self, now: datetime) -> int:
+        """Plan every client that has no plan yet (or all, after the LST changed).
+
+        Existing rows are kept, so fires that fell due while the scheduler was down are
+        still found by the next tick: caught up within the grace window, else recorded
+        missed with reason ``scheduler_down``.
+        """
+        version = lst_version()
+        async with self.pool.acquire() as conn, conn.transaction():
+            known = await store.get_state(conn, _LST_VERSION)
+            if known is None or known["value"] != version:
+                triggers = client_triggers()
+                await conn.execute(
+                    store.DELETE_UNKNOWN_TRIGGERS,
+                    [t.engine for t in triggers],
+                    [t.trigger for t in triggers],
+                )
+                rows = await conn.fetch(store.SELECT_ALL_ACTIVE_CLIENTS)
+            else:
+                rows = await conn.fetch(store.SELECT_CLIENTS_MISSING_FIRES, len(CLIENT_TRIGGERS))
+            replan = await self._replan(conn, rows, now)
+            await store.put_state(conn, _LST_VERSION, now, version)
+            db_now = await conn.fetchval("SELECT now()")
+            await conn.execute(store.INIT_STATE, _SYNCED_THROUGH, db_now, None)
+            await conn.execute(store.INIT_STATE, _INSTALLED, now, None)
+        await self._raise_invalid(replan.invalid, now)
+        return len(rows)
+
+    # --- the tick -----------------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> TickReport:
+        report = TickReport(now)
+        await self.fire_due(now, report)
+        await self.follow_changes(now, report)
+        await self.close_deadlines(now, report)
+        await self.publish_owed(now, report)
+        if report.as_log():
+            log.info("tick", status="ticked", at=now.isoformat(), **report.as_log())
+        return report
+
+    async def coach_tick(self, now: datetime) -> TickReport:
+        """Coach-level triggers due by ``now`` (their own APScheduler jobs call this)."""
+        report = TickReport(now)
+        await self.fire_coach_triggers(now, report)
+        await self.publish_owed(now, report)
+        if report.as_log():
+            log.info("coach tick", status="ticked", at=now.isoformat(), **report.as_log())
+        return report
+
+    async def fire_due(self, now: datetime, report: TickReport) -> None:
+        batch = self.settings.batch_size
+        while True:
+            async with self.pool.acquire() as conn, conn.transaction():
+                rows = await conn.fetch(store.SELECT_DUE, now, batch)
+                ledger, replan = self._plan_due(rows, now)
+                # Only rows new to the ledger count: another scheduler (or an answer that
+                # came first) may already hold the client-day.
+                recorded = await conn.fetch(store.INSERT_FIRES, *ledger.args()) if rows else []
+                await replan.apply(conn)
+            report.fired += sum(row["status"] == "fired" for row in recorded)
+            report.missed_scheduler_down += sum(row["status"] == "missed" for row in recorded)
+            await self._raise_invalid(replan.invalid, now)
+            report.invalid_schedules += len(replan.invalid)
+            # Every row read was advanced or dropped, so this ends; a pair that was down
+            # for days comes back once per missed day (each recorded scheduler_down).
+            if not rows:
+                return
+
+    def _plan_due(
+        self, rows: Sequence[asyncpg.Record], now: datetime
+    ) -> tuple[LedgerRows, _Replan]:
+        ledger, replan = LedgerRows.empty(), _Replan()
+        for row in rows:
+            client_id, engine, trigger_id = row["client_id"], row["engine"], row["trigger"]
+            trigger = CLIENT_TRIGGERS.get((engine, trigger_id))
+            if trigger is None:  # removed from the LST since this row was planned
+                replan.drop_pairs.append((client_id, engine, trigger_id))
+                continue
+            fire = Fire(row["fire_at"], row["local_date"])
+            zone_name = row["time_zone"]
+            late = now - fire.at > self.settings.grace
+            try:
+                deadline = None if late else deadline_at(trigger, fire, zone_name)
+                following = next_client_fire(trigger, zone_name, store.override_of(row), fire.at)
+            except InvalidScheduleError as exc:
+                replan.drop_clients.append(client_id)
+                replan.invalid.append((store.client_facts(client_id, row), str(exc)))
+                continue
+            status, reason = ("missed", SCHEDULER_DOWN) if late else ("fired", None)
+            ledger.add(
+                engine, trigger_id, client_id, fire.local_date, fire.at, now, deadline, status,
+                reason,
+            )  # fmt: skip
+            if following is None:
+                replan.drop_pairs.append((client_id, engine, trigger_id))
+            else:
+                replan.upserts.add(
+                    client_id, engine, trigger_id, following.at, following.local_date
+                )
+        return ledger, replan
+
+    async def follow_changes(self, now: datetime, report: TickReport) -> None:
+        lag = timedelta(seconds=self.settings.resync_lag_seconds)
+        async with self.pool.acquire() as conn, conn.transaction():
+            synced = await store.get_state(conn, _SYNCED_THROUGH)
+            db_now = await conn.fetchval("SELECT now()")
+            since = (synced["at"] if synced else db_now) - lag
+            rows = await conn.fetch(store.SELECT_CHANGED_CLIENTS, since)
+            replan = await self._replan(conn, rows, now)
+            await store.put_state(conn, _SYNCED_THROUGH, db_now)
+        await self._raise_invalid(replan.invalid, now)
+        report.rescheduled_clients += len(rows)
+        report.invalid_schedules += len(replan.invalid)
+
+    async def _replan(
+        self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], now: datetime
+    ) -> _Replan:
+        """Recompute the next fires (after ``now``) of the clients in ``rows``."""
+        replan = _Replan()
+        if not rows:
+            return replan
+        overrides: dict[tuple[UUID, str, str], Override | None] = {
+            (o["client_id"], o["engine"], o["trigger"]): store.override_of(o)
+            for o in await conn.fetch(store.SELECT_OVERRIDES, store.ids(rows))
+        }
+        for row in rows:
+            client_id = row["client_id"]
+            replan.drop_clients.append(client_id)  # a fresh plan replaces whatever was there
+            if row["status"] != "active":
+                continue
+            try:
+                plan = [
+                    (trigger, next_client_fire(
+                        trigger, row["time_zone"],
+                        overrides.get((client_id, trigger.engine, trigger.trigger)), now,
+                    ))
+                    for trigger in client_triggers()
+                ]  # fmt: skip
+            except InvalidScheduleError as exc:
+                replan.invalid.append((store.client_facts(client_id, row), str(exc)))
+                continue
+            for trigger, fire in plan:
+                if fire is not None:
+                    replan.upserts.add(
+                        client_id, trigger.engine, trigger.trigger, fire.at, fire.local_date
+                    )
+        await replan.apply(conn)
+        return replan
+
+    async def close_deadlines(self, now: datetime, report: TickReport) -> None:
+        result = await self.pool.execute(store.MARK_PAST_DEADLINE, now)
+        report.missed_deadline += _count(result)
+
+    # --- coach-level triggers -----------------------------------------------------------
+
+    async def fire_coach_triggers(self, now: datetime, report: TickReport) -> None:
+        async with self.pool.acquire() as conn:
+            installed = await store.get_state(conn, _INSTALLED)
+            for trigger in coach_triggers():
+                assert isinstance(trigger.when, CoachLocalTime)
+                fire = previous_fire(self.coach_zone, trigger.when.at, trigger.when.weekdays, now)
+                if installed is not None and fire.at < installed["at"]:
+                    continue  # before this scheduler ever ran: nothing was owed then
+                late = now - fire.at > self.settings.grace
+                status = await conn.fetchval(
+                    store.CLAIM_COACH_FIRE, trigger.engine, trigger.trigger, fire.local_date,
+                    fire.at, now, "missed" if late else "fired", SCHEDULER_DOWN if late else None,
+                )  # fmt: skip
+                if status == "missed":
+                    log.warning(
+                        "coach-level fire missed", status="missed", reason=SCHEDULER_DOWN,
+                        engine=trigger.engine, trigger=trigger.trigger, scheduled_for=fire.at,
+                    )  # fmt: skip
+                elif status == "fired":
+                    report.coach_fires += 1
+
+    # --- publishing ---------------------------------------------------------------------
+
+    async def publish_owed(self, now: datetime, report: TickReport) -> None:
+        """Publish every owed message; Redis being down only defers them to a later tick."""
+        try:
+            await self._publish_owed_fires(now, report)
+            await self._publish_coach_fires()
+        except (RedisError, OSError) as exc:
+            report.publish_error = f"{type(exc).__name__}: {exc}"
+            log.warning("redis unavailable; fires stay recorded", status="waiting", error=str(exc))
+
+    async def _publish_owed_fires(self, now: datetime, report: TickReport) -> None:
+        batch = self.settings.batch_size
+        while True:
+            # The rows stay locked while they are published, so a second scheduler skips
+            # them instead of publishing them too; a crash before the commit re-publishes
+            # them next tick, with the same ids.
+            async with self.pool.acquire() as conn, conn.transaction():
+                rows = await conn.fetch(store.SELECT_OWED, batch)
+                messages: list[Envelope[Any]] = []
+                sent: list[asyncpg.Record] = []
+                for row in rows:
+                    composed = await self._compose_owed(conn, row)
+                    if composed is not None:
+                        messages.extend(composed)
+                        sent.append(row)
+                await self.bus.publish_many(messages)
+                marked = await conn.execute(
+                    store.MARK_SENT, now, *_keys(sent), [row["status"] for row in sent]
+                )
+            report.reported_missed += sum(row["status"] == "missed" for row in sent)
+            report.published += sum(row["status"] == "fired" for row in sent)
+            # Stop when the batch was the last, or when nothing moved (a concurrent
+            # writer changed the rows): the next tick picks up whatever is left.
+            if len(rows) < batch or _count(marked) == 0:
+                return
+
+    async def _compose_owed(
+        self, conn: asyncpg.Connection, row: asyncpg.Record
+    ) -> Sequence[Envelope[Any]] | None:
+        if row["status"] == "missed":
+            return [_fire_missed(row)]
+        trigger = CLIENT_TRIGGERS.get((row["engine"], row["trigger"]))
+        try:
+            if trigger is None:
+                raise LookupError("trigger no longer in the LST")
+            return trigger.compose(_context(trigger, row))
+        except Exception as exc:
+            # An engine bug must not block every other fire: record it and move on.
+            reason = f"could not compose: {type(exc).__name__}: {exc}"[:500]
+            log.exception("compose failed", status="missed", reason=reason)
+            await conn.execute(
+                store.MARK_COMPOSE_FAILED, row["engine"], row["trigger"], row["client_id"],
+                row["local_date"], reason,
+            )  # fmt: skip
+            return None
+
+    async def _publish_coach_fires(self) -> None:
+        for row in await self.pool.fetch(store.SELECT_UNSENT_COACH_FIRES):
+            trigger = next(
+                (
+                    t
+                    for t in coach_triggers()
+                    if (t.engine, t.trigger) == (row["engine"], row["trigger"])
+                ),
+                None,
+            )
+            if trigger is None:
+                continue
+            context = FireContext(
+                trigger.engine, trigger.trigger, None, row["local_date"], row["scheduled_for"], None
+            )
+            await self.bus.publish_many(trigger.compose(context))
+            await self.pool.execute(
+                store.MARK_COACH_FIRE_SENT, row["engine"], row["trigger"], row["local_date"]
+            )
+
+    async def _raise_invalid(
+        self, invalid: Sequence[tuple[ClientFacts, str]], now: datetime
+    ) -> None:
+        """Tell the coach (a flag) about every schedule the tick had to skip."""
+        for client, reason in invalid:
+            log.error(
+                "client schedule is invalid; skipped", status="invalid",
+                client_id=str(client.id), time_zone=client.time_zone, reason=reason,
+            )  # fmt: skip
+        if not invalid:
+            return
+        try:
+            await self.bus.publish_many([_schedule_invalid_flag(c, r, now) for c, r in invalid])
+        except (RedisError, OSError) as exc:
+            # The client stays unplanned; the next start-up plans (and flags) it again.
+            log.warning("could not raise schedule flags", status="waiting", error=str(exc))
+
+
+def _context(trigger: Trigger, row: asyncpg.Record) -> FireContext:
+    return FireContext(
+        engine=trigger.engine,
+        trigger=trigger.trigger,
+        client=store.client_facts(row["client_id"], row),
+        local_date=row["local_date"],
+        scheduled_for=row["scheduled_for"],
+        deadline_at=row["deadline_at"],
+    )
+
+
+def _fire_missed(row: asyncpg.Record) -> FireMissed:
+    key = f"{row['engine']}:{row['trigger']}:{row['client_id']}:{row['local_date']}:missed"
+    return FireMissed(
+        idempotency_key=key,
+        payload=FireMissedPayload(
+            engine=row["engine"],
+            trigger=row["trigger"],
+            client_id=row["client_id"],
+            local_date=row["local_date"],
+            scheduled_for=row["scheduled_for"],
+            reason=row["reason"] or "missed",
+        ),
+    )
+
+
+def _iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _schedule_invalid_flag(client: ClientFacts, reason: str, now: datetime) -> FlagRaised:
+    week = _iso_week(now.astimezone(UTC).date())
+    key = f"schedule_invalid:{client.id}:{week}"
+    return FlagRaised(
+        idempotency_key=key,
+        payload=FlagRaisedPayload(
+            flag_id=uuid5(FIRE_NAMESPACE, key),
+            client_id=client.id,
+            iso_week=week,
+            code=FlagCode.SCHEDULE_INVALID,
+            severity=FlagSeverity.HIGH,
+            source=FlagSource.SYSTEM,
+            evidence=[Evidence(label="time zone", value=client.time_zone[:200])],
+            rationale=f"{reason[:1500]}. No reminders reach this client until it is fixed.",
+            suggested_action="Fix the client's time zone or schedule override in Battle Station.",
+            raised_at=now,
+        ),
+    )
+
+
+def _count(status: str) -> int:
+    """Rows affected, from asyncpg's command status (``UPDATE 3``)."""
+    return int(status.split()[-1])
+
+
+def _keys(rows: Sequence[asyncpg.Record]) -> list[list[Any]]:
+    return [
+        [row["engine"] for row in rows],
+        [row["trigger"] for row in rows],
+        [row["client_id"] for row in rows],
+        [row["local_date"] for row in rows],
+    ]
