@@ -34,7 +34,7 @@ class SchedulerSettings(BaseSettings):
         default=2.0, description="how often a standby tries to take over"
     )
     resync_lag_seconds: Annotated[int, Field(ge=0)] = Field(
-        default=300,
+        default=60,
         description="client changes this recent are re-read every tick, so a writer's "
         "transaction that commits late is never missed",
     )

@@ -253,8 +253,8 @@ class Ticker:
         }
         for row in rows:
             client_id = row["client_id"]
-            replan.drop_clients.append(client_id)  # a fresh plan replaces whatever was there
             if row["status"] != "active":
+                replan.drop_clients.append(client_id)
                 continue
             try:
                 plan = [
@@ -265,10 +265,14 @@ class Ticker:
                     for trigger in client_triggers()
                 ]  # fmt: skip
             except InvalidScheduleError as exc:
+                replan.drop_clients.append(client_id)
                 replan.invalid.append((store.client_facts(client_id, row), str(exc)))
                 continue
             for trigger, fire in plan:
-                if fire is not None:
+                if fire is None:
+                    replan.drop_pairs.append((client_id, trigger.engine, trigger.trigger))
+                else:
+                    # Unchanged rows are not rewritten (the upsert compares first).
                     replan.upserts.add(
                         client_id, trigger.engine, trigger.trigger, fire.at, fire.local_date
                     )
