@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
-from datetime import time, timedelta
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monstercoach_scheduler import registry
-from monstercoach_scheduler.engines import base
+from monstercoach_scheduler.engines import base, jobcard
 from monstercoach_scheduler.engines.base import (
+    ClientFacts,
     ClientLocalTime,
     CoachLocalTime,
     Emits,
     Engine,
+    FireContext,
     MissedPolicy,
     OnEvent,
     Trigger,
 )
 from monstercoach_scheduler.registry import all_engines, all_triggers
-from monstercoach_schemas.domain import DeliveryKind, Weekday
-from monstercoach_schemas.messages import MESSAGE_TYPES
+from monstercoach_schemas.domain import DeliveryKind, Goal, Weekday
+from monstercoach_schemas.messages import MESSAGE_TYPES, Envelope, parse_message
 
 ENGINES_DIR = Path(base.__file__).parent
 EVERY_DAY = tuple(Weekday)
@@ -231,3 +238,93 @@ def test_the_import_check_catches_a_cross_engine_import(source: str) -> None:
 )
 def test_the_import_check_allows_base_schemas_kit_and_stdlib(source: str) -> None:
     assert forbidden_imports(source) == []
+
+
+# --- what each trigger composes ---------------------------------------------------------------
+
+CLIENT = ClientFacts(
+    id=uuid.UUID("0190f3a0-0000-7000-8000-000000000001"),
+    discord_user_id="123456789012345678",
+    display_name="Ana Silva",
+    time_zone="Europe/Lisbon",
+    goal=Goal.FAT_LOSS,
+    target_kcal=2000,
+    target_protein_g=140,
+    target_steps=9000,
+    target_water_ml=2500,
+    training_days=(Weekday.MON, Weekday.THU),
+)
+
+
+def _context(trigger: Trigger, client: ClientFacts | None = CLIENT) -> FireContext:
+    coach_level = isinstance(trigger.when, CoachLocalTime)
+    return FireContext(
+        engine=trigger.engine,
+        trigger=trigger.trigger,
+        client=None if coach_level else client,
+        local_date=date(2026, 11, 26),  # a Thursday: a training day for Ana
+        scheduled_for=datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+        deadline_at=None,
+    )
+
+
+@pytest.mark.parametrize("trigger", all_triggers(), ids=lambda t: f"{t.engine}.{t.trigger}")
+def test_each_trigger_composes_what_it_declares_and_it_is_valid_on_the_wire(
+    trigger: Trigger,
+) -> None:
+    messages = trigger.compose(_context(trigger))
+    first = messages[0]
+    assert first.type == trigger.emits.message_type
+    if trigger.emits.kind is not None:
+        assert first.payload.kind is trigger.emits.kind
+    for message in messages:
+        assert parse_message(message.model_dump_json()) == message
+    # One trace ties together everything one fire produced.
+    assert len({message.trace_id for message in messages}) == 1
+
+
+@pytest.mark.parametrize("trigger", all_triggers(), ids=lambda t: f"{t.engine}.{t.trigger}")
+def test_the_same_fire_composes_the_same_ids(trigger: Trigger) -> None:
+    # A fire re-published after a crash must be recognisable as the same fire downstream.
+    def ids(messages: Sequence[Envelope[Any]]) -> list[object]:
+        return [(m.idempotency_key, m.trace_id, getattr(m.payload, "delivery_id", None),
+                 getattr(m.payload, "card_id", None)) for m in messages]  # fmt: skip
+
+    assert ids(trigger.compose(_context(trigger))) == ids(trigger.compose(_context(trigger)))
+
+
+def test_the_job_card_follows_targets_and_training_days() -> None:
+    [delivery, issued] = jobcard.MORNING_CARD.compose(_context(jobcard.MORNING_CARD))
+    labels = [item.label for item in issued.payload.items]  # type: ignore[attr-defined]
+    assert labels == [
+        "Hit 140 g protein",
+        "9,000 steps",
+        "Drink 2.5 L water",
+        "Training session",
+        "Log every meal",
+    ]
+    assert "Ana" in delivery.payload.text  # type: ignore[attr-defined]
+    rest_day = replace(CLIENT, training_days=(Weekday.MON,))
+    [_, issued] = jobcard.MORNING_CARD.compose(_context(jobcard.MORNING_CARD, rest_day))
+    assert "10 min mobility" in [item.label for item in issued.payload.items]  # type: ignore[attr-defined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=80
+    ).filter(lambda s: s.strip() and s.split()),
+    protein=st.integers(0, 2000),
+    steps=st.integers(0, 100_000),
+    water=st.integers(0, 10_000),
+)
+def test_any_valid_client_gets_valid_messages(
+    name: str, protein: int, steps: int, water: int
+) -> None:
+    client = replace(
+        CLIENT, display_name=name, target_protein_g=protein, target_steps=steps,
+        target_water_ml=water,
+    )  # fmt: skip
+    for trigger in all_triggers():
+        for message in trigger.compose(_context(trigger, client)):
+            assert parse_message(message.model_dump_json()) == message

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -197,10 +198,19 @@ class FireContext:
             raise ValueError(f"{self.engine}.{self.trigger} is coach-level: it has no client")
         return self.client
 
+    @cached_property
+    def _key_root(self) -> str:
+        owner = "coach" if self.client is None else str(self.client.id)
+        return f"{self.engine}:{self.trigger}:{owner}:{self.local_date.isoformat()}"
+
     def key(self, what: str) -> str:
         """A stable idempotency key for the ``what`` this fire produces."""
-        owner = "coach" if self.client is None else str(self.client.id)
-        return f"{self.engine}:{self.trigger}:{owner}:{self.local_date.isoformat()}:{what}"
+        return f"{self._key_root}:{what}"
+
+    @cached_property
+    def trace_id(self) -> str:
+        """One trace per fire: every message the fire produces carries it."""
+        return self.uuid("trace").hex
 
     def uuid(self, what: str) -> UUID:
         return uuid5(FIRE_NAMESPACE, self.key(what))
@@ -216,6 +226,7 @@ class FireContext:
         client = self.who
         return DeliveryRequested(
             idempotency_key=self.key("delivery"),
+            trace_id=self.trace_id,
             payload=DeliveryRequestedPayload(
                 delivery_id=self.uuid("delivery"),
                 client_id=client.id,

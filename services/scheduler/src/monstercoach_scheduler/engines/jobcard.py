@@ -67,6 +67,7 @@ def compose_card(ctx: FireContext) -> Sequence[Envelope[Any]]:
         ctx.delivery(DeliveryKind.JOBCARD, text, buttons),
         JobCardIssued(
             idempotency_key=ctx.key("card"),
+            trace_id=ctx.trace_id,
             payload=JobCardIssuedPayload(
                 card_id=card_id,
                 client_id=client.id,
@@ -88,6 +89,7 @@ def compose_close_out(ctx: FireContext) -> Sequence[Envelope[Any]]:
         ctx.delivery(DeliveryKind.JOBCARD_CLOSEOUT, text),
         JobCardClosedOut(
             idempotency_key=ctx.key("close_out"),
+            trace_id=ctx.trace_id,
             payload=JobCardClosedOutPayload(
                 client_id=client.id, local_date=ctx.local_date, closed_at=ctx.scheduled_for
             ),

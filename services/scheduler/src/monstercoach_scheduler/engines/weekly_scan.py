@@ -24,6 +24,7 @@ def compose_scan(ctx: FireContext) -> Sequence[Envelope[Any]]:
     return [
         ScanRequested(
             idempotency_key=ctx.key("scan"),
+            trace_id=ctx.trace_id,
             payload=ScanRequestedPayload(iso_week=f"{year}-W{week:02d}", requested_by="scheduler"),
         )
     ]
