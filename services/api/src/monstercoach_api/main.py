@@ -9,6 +9,7 @@ from monstercoach_kit.log import configure_logging
 from monstercoach_kit.settings import KitSettings
 
 from .app import create_app
+from .settings import SettingsError
 
 
 @click.command()
@@ -20,8 +21,12 @@ def main(host: str, port: int) -> None:
     configure_logging("api", settings.log_level, settings.log_json)
     # uvicorn handles SIGTERM itself: it stops accepting, finishes requests, runs the
     # lifespan shutdown. log_config=None keeps our structlog JSON handler.
+    try:
+        app = create_app(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         log_config=None,

@@ -1,0 +1,1 @@
+"""The coach audit log: who did what, when."""

@@ -1,0 +1,1 @@
+"""Coach login: Discord OAuth2 (authorization code, state, PKCE) and session cookies."""

@@ -1,0 +1,1 @@
+"""Derived figures the dashboard shows per client: today's job card, compliance."""

@@ -1,0 +1,48 @@
+"""The request's connection: one request is one transaction, committed at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from .errors import DATABASE_UNAVAILABLE_MESSAGE, ApiError
+
+ACQUIRE_TIMEOUT_SECONDS = 5.0
+
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unreachable, DNS
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.TooManyConnectionsError,
+)
+"""Errors that mean "PostgreSQL cannot be reached now", not "this statement is wrong"."""
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+async def get_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction that commits when the endpoint returns
+    and rolls back if it raises (so a failed request leaves nothing half-written)."""
+    pool = get_pool(request)
+    try:
+        conn: asyncpg.Connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
+    except DATABASE_UNAVAILABLE as exc:
+        raise ApiError(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE) from exc
+    try:
+        async with conn.transaction():
+            yield conn
+    finally:
+        await pool.release(conn)
+
+
+ConnectionDep = Annotated[asyncpg.Connection, Depends(get_connection, scope="function")]
+"""``scope="function"``: the transaction commits before the response is sent, so a
+commit that fails answers an error instead of a success that did not happen."""

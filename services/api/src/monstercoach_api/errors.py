@@ -1,0 +1,166 @@
+"""One JSON shape for every error the api answers, and the handlers that produce it.
+
+``{"error": {"code": "not_found", "message": "…", "details": […]}}``: ``code`` is stable
+for programs, ``message`` is written for the coach reading it, ``details`` lists
+field-level problems where there are any. Nothing internal (tracebacks, SQL, exception
+text of unexpected errors) ever reaches a response; unexpected errors are logged whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from monstercoach_kit.log import get_logger
+
+log = get_logger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="where the problem is, e.g. `body.targets.kcal`")
+    message: str
+    type: str = Field(description="machine-readable kind, e.g. `less_than_equal`")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. `not_found`")
+    message: str = Field(description="human-readable explanation")
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """Raise anywhere in a request to answer with the error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+# Codes for errors Starlette/FastAPI raise themselves (unknown route, wrong method…).
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+}
+
+DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable right now; try again shortly."
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
+    )
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting the error shape for ``statuses``."""
+    return {
+        status: {"model": ErrorResponse, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
+
+
+def _field_errors(errors: Iterable[Mapping[str, Any]]) -> list[ErrorDetail]:
+    return [
+        ErrorDetail(
+            field=".".join(str(part) for part in error.get("loc", ())),
+            message=str(error.get("msg", "")),
+            type=str(error.get("type", "")),
+        )
+        for error in errors
+    ]
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = _field_errors(exc.errors())
+    first = details[0] if details else None
+    summary = f"{first.field}: {first.message}" if first else "the request is invalid"
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return error_response(422, "validation_error", f"Invalid request: {summary}{more}", details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    code = _CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+    return error_response(status, code, message, headers=exc.headers)
+
+
+async def _database_lost(request: Request, exc: Exception) -> JSONResponse:
+    # The connection went away mid-request (restart, failover): the client can retry.
+    log.warning(
+        "database connection lost", status="unavailable", path=request.url.path, error=repr(exc)
+    )
+    return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "unhandled error",
+        status="error",
+        method=request.method,
+        path=request.url.path,
+        exc_info=exc,
+    )
+    return error_response(
+        500, "internal_error", "Something went wrong on our side; it has been logged."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for lost in (
+        asyncpg.PostgresConnectionError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.CannotConnectNowError,
+    ):
+        app.add_exception_handler(lost, _database_lost)
+    # Starlette runs the handler for Exception in its outermost middleware, so even an
+    # error raised by another middleware is answered in the shape.
+    app.add_exception_handler(Exception, _unhandled)

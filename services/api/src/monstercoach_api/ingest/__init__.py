@@ -1,0 +1,1 @@
+"""Event ingestion: the api persists what the other services report over the streams."""

@@ -1,0 +1,132 @@
+"""The api's stream consumers, run inside the api process for as long as it serves.
+
+One consumer per stream its group reads (``CONSUMERS``): ``events`` (everything that
+happened) and ``deliveries`` (only to record each delivery as queued when asked for).
+A backlog left while the api was down is simply read from where the group stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import asyncpg
+
+from monstercoach_kit.bus import BatchHandler, Consumer, ConsumerConfig, HandlerResult, StreamBus
+from monstercoach_kit.idempotency import IdempotentHandler
+from monstercoach_kit.log import get_logger
+from monstercoach_schemas.messages import Message
+from monstercoach_schemas.streams import CONSUMERS, Group
+
+from ..db import DATABASE_UNAVAILABLE
+from .handlers import apply_messages
+
+log = get_logger(__name__)
+
+API_STREAMS = tuple(stream for stream, groups in CONSUMERS.items() if Group.API in groups)
+STOP_GRACE_SECONDS = 2.5
+"""Under uvicorn's own grace, so SIGTERM to exit stays within a few seconds."""
+PROBE_TIMEOUT_SECONDS = 2.0
+MAX_PROBE_INTERVAL_SECONDS = 10.0
+
+
+class DatabaseGate:
+    """Holds a batch while PostgreSQL is unreachable instead of failing it.
+
+    Each failure spends one of a message's few deliveries; an outage of a few minutes
+    would dead-letter the whole backlog. So when a batch fails because the database
+    cannot be reached, this waits until it answers again and re-runs the batch (its
+    idempotency keys make that safe). It re-runs only after it saw the database down,
+    so a statement that merely timed out cannot loop here.
+    """
+
+    def __init__(self, handler: BatchHandler, pool: asyncpg.Pool, stop: asyncio.Event):
+        self.handler = handler
+        self.pool = pool
+        self.stop = stop
+
+    async def __call__(self, messages: Sequence[Message]) -> HandlerResult:
+        results = await self.handler(messages)
+        while _database_unreachable(results) and await self._waited_for_database():
+            results = await self.handler(messages)
+        return results
+
+    async def _waited_for_database(self) -> bool:
+        """Wait until PostgreSQL answers; ``False`` if it was never down or we stop."""
+        waited = False
+        interval = 0.5
+        while not self.stop.is_set():
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                    await self.pool.fetchval("SELECT 1")
+            except DATABASE_UNAVAILABLE as exc:
+                if not waited:
+                    log.warning(
+                        "postgres unavailable; holding the batch", status="waiting", error=repr(exc)
+                    )
+                waited = True
+            else:
+                if waited:
+                    log.info("postgres is back; applying the held batch", status="ok")
+                return waited
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=interval)
+            interval = min(interval * 2, MAX_PROBE_INTERVAL_SECONDS)
+        return False
+
+
+def _database_unreachable(results: HandlerResult) -> bool:
+    return any(isinstance(error, DATABASE_UNAVAILABLE) for error in results)
+
+
+def build_consumers(
+    bus: StreamBus, pool: asyncpg.Pool, stop: asyncio.Event, **config: Any
+) -> list[Consumer]:
+    """The api group's consumers; ``config`` overrides :class:`ConsumerConfig` defaults."""
+    return [
+        Consumer(
+            bus,
+            ConsumerConfig(stream=stream, group=Group.API, **config),
+            # One idempotency scope per stream: producers on different streams pick
+            # their keys independently, so they must not be able to collide.
+            DatabaseGate(IdempotentHandler(pool, f"api:{stream}", apply_messages), pool, stop),
+        )
+        for stream in API_STREAMS
+    ]
+
+
+@contextlib.asynccontextmanager
+async def running_consumers(
+    bus: StreamBus, pool: asyncpg.Pool, **config: Any
+) -> AsyncIterator[None]:
+    """Run the api's consumers until the block exits, then stop them within the grace."""
+    stop = asyncio.Event()
+    consumers = build_consumers(bus, pool, stop, **config)
+    tasks = [
+        asyncio.create_task(consumer.run(stop), name=f"api-consumer-{consumer.config.stream}")
+        for consumer in consumers
+    ]
+    for task in tasks:
+        task.add_done_callback(_report_crash)
+    try:
+        yield
+    finally:
+        stop.set()
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    # Consumer.run waits out Redis outages itself; anything escaping it is a bug that
+    # must be visible, since the api keeps serving HTTP without it.
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "stream consumer stopped",
+            status="error",
+            task=task.get_name(),
+            exc_info=task.exception(),
+        )

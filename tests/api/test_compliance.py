@@ -1,0 +1,127 @@
+"""Derived figures against a hand-computed roster.
+
+As of 2026-11-26 12:00 UTC:
+
+* Alma (UTC) — today is 11-26. Job-card items on 11-25: done, done, skipped; on 11-20:
+  done, missed; on 11-10: done, done; on 10-28 (29 days ago, outside both windows):
+  done. Check-ins: 11-25 asked and answered, 11-24 asked and missed, 11-15 answered
+  without being asked. Today's card: one done, one pending (never counted as due).
+  7 days:  items 5 due / 3 done + check-ins 2 / 1  ->  7 due, 4 done
+  28 days: items 7 due / 5 done + check-ins 3 / 2  -> 10 due, 7 done
+* Bo (Pacific/Kiritimati, UTC+14) — it is already 11-27 02:00 there, so 11-26 is
+  Bo's yesterday: its card (done, missed) counts; today's (11-27) card is pending.
+  7 and 28 days: 2 due, 1 done.
+* Cy (UTC) — nothing logged: nothing due, no rate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from monstercoach_api.compliance.repository import compliance, todays_job_cards
+from monstercoach_api.compliance.schemas import Compliance
+
+AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+ALMA, BO, CY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+def d(month: int, day: int) -> date:
+    return date(2026, month, day)
+
+
+async def add_card(conn: asyncpg.Connection, client: uuid.UUID, day: date, *statuses: str) -> None:
+    card_id = uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO job_cards (id, client_id, local_date, issued_at) VALUES ($1, $2, $3, $4)",
+        card_id,
+        client,
+        day,
+        AT,
+    )
+    await conn.executemany(
+        "INSERT INTO job_card_items (id, card_id, position, label, status) "
+        "VALUES ($1, $2, $3, 'item', $4)",
+        [(uuid.uuid4(), card_id, i, status) for i, status in enumerate(statuses)],
+    )
+
+
+async def add_checkin(conn: asyncpg.Connection, client: uuid.UUID, day: date) -> None:
+    await conn.execute(
+        "INSERT INTO checkins (id, client_id, local_date, answered_at) VALUES ($1, $2, $3, $4)",
+        uuid.uuid4(),
+        client,
+        day,
+        AT,
+    )
+
+
+async def add_prompt(conn: asyncpg.Connection, client: uuid.UUID, day: date, status: str) -> None:
+    await conn.execute(
+        "INSERT INTO trigger_fires (engine, trigger, client_id, local_date, scheduled_for, status)"
+        " VALUES ('checkin', 'morning_prompt', $1, $2, $3, $4)",
+        client,
+        day,
+        AT,
+        status,
+    )
+
+
+@pytest.fixture
+async def roster(pool: asyncpg.Pool) -> asyncpg.Pool:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO clients (id, discord_user_id, display_name, time_zone) "
+            "VALUES ($1, $2, $3, $4)",
+            [
+                (ALMA, "700000000000000001", "Alma", "UTC"),
+                (BO, "700000000000000002", "Bo", "Pacific/Kiritimati"),
+                (CY, "700000000000000003", "Cy", "UTC"),
+            ],
+        )
+        await add_card(conn, ALMA, d(11, 26), "done", "pending")
+        await add_card(conn, ALMA, d(11, 25), "done", "done", "skipped")
+        await add_card(conn, ALMA, d(11, 20), "done", "missed")
+        await add_card(conn, ALMA, d(11, 10), "done", "done")
+        await add_card(conn, ALMA, d(10, 28), "done")
+        await add_checkin(conn, ALMA, d(11, 25))
+        await add_prompt(conn, ALMA, d(11, 25), "answered")
+        await add_prompt(conn, ALMA, d(11, 24), "missed")
+        await add_checkin(conn, ALMA, d(11, 15))
+        await add_card(conn, BO, d(11, 26), "done", "missed")
+        await add_card(conn, BO, d(11, 27), "pending", "pending", "pending")
+    return pool
+
+
+async def test_compliance_over_7_and_28_local_days(roster: asyncpg.Pool) -> None:
+    figures = {row.client_id: row for row in await compliance(roster, AT)}
+    assert figures[ALMA].last_7_days == Compliance(due=7, done=4)
+    assert figures[ALMA].last_28_days == Compliance(due=10, done=7)
+    assert figures[ALMA].last_28_days.rate == 0.7
+    assert figures[BO].last_7_days == figures[BO].last_28_days == Compliance(due=2, done=1)
+    assert figures[CY].last_7_days == Compliance(due=0, done=0)
+    assert figures[CY].last_7_days.rate is None
+
+
+async def test_todays_job_card_progress_in_each_clients_own_day(roster: asyncpg.Pool) -> None:
+    progress = {row.client_id: row for row in await todays_job_cards(roster, AT)}
+    alma, bo, cy = progress[ALMA], progress[BO], progress[CY]
+    assert (alma.local_date, alma.total, alma.done, alma.pending) == (d(11, 26), 2, 1, 1)
+    assert (bo.local_date, bo.total, bo.pending, bo.done) == (d(11, 27), 3, 3, 0)
+    assert (cy.local_date, cy.card_id, cy.total) == (d(11, 26), None, 0)
+
+
+async def test_figures_for_chosen_clients_only(roster: asyncpg.Pool) -> None:
+    chosen = [BO, CY]
+    assert {row.client_id for row in await compliance(roster, AT, chosen)} == set(chosen)
+    assert {row.client_id for row in await todays_job_cards(roster, AT, chosen)} == set(chosen)
+
+
+async def test_the_window_moves_with_the_clock(roster: asyncpg.Pool) -> None:
+    a_week_later = AT + timedelta(days=7)
+    figures = {row.client_id: row for row in await compliance(roster, a_week_later)}
+    # 11-26 is now inside the window (2 items, 1 done); 11-25 and 11-24 are past 7 days.
+    assert figures[ALMA].last_7_days == Compliance(due=2, done=1)
