@@ -116,6 +116,25 @@ class TestOrderingAndAck:
         assert seen == [f"scan-{i}" for i in range(25)]
         assert await pending(bus) == 0
 
+    async def test_a_batch_slower_than_min_idle_is_not_reclaimed_by_its_own_consumer(
+        self, bus: StreamBus
+    ) -> None:
+        handled: list[str] = []
+
+        async def slow(message: Message) -> None:
+            handled.append(message.idempotency_key)
+            await asyncio.sleep(0.3)  # longer than min_idle_ms below
+
+        await bus.ensure_group(STREAM, GROUP)
+        await bus.publish(scan(1))
+        consumer = Consumer(bus, config("slow", min_idle_ms=100), per_message(slow))
+        assert await consumer.step() == 1
+        # Maintenance is due now: it must acknowledge the batch before reclaiming idle ones.
+        await asyncio.sleep(0.06)
+        await consumer.step()
+        assert handled == ["scan-1"]
+        assert await pending(bus) == 0
+
     async def test_publish_caps_stream_length_with_maxlen(
         self, redis: aioredis.Redis, redis_prefix: str
     ) -> None:

@@ -343,6 +343,17 @@ async def test_a_client_who_moves_zone_gets_their_fires_recomputed(
     assert await next_fire_at(pool, client, "morning_card") == at("2026-11-26T22:00Z")
 
 
+async def test_client_activity_is_not_a_schedule_change(
+    ticker: Ticker, add_client: AddClient, pool: asyncpg.Pool
+) -> None:
+    client = await add_client("UTC")
+    await ticker.prepare(at("2026-11-26T06:00Z"))
+    await pool.execute(
+        "UPDATE clients SET last_activity_at = now(), display_name = 'Ana' WHERE id = $1", client
+    )
+    assert (await ticker.tick(at("2026-11-26T06:01Z"))).rescheduled_clients == 0
+
+
 async def test_overrides_move_or_switch_off_a_trigger(
     ticker: Ticker, add_client: AddClient, pool: asyncpg.Pool
 ) -> None:

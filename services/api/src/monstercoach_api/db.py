@@ -8,19 +8,11 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from monstercoach_kit.db import DATABASE_UNAVAILABLE
+
 from .errors import DATABASE_UNAVAILABLE_MESSAGE, ApiError
 
 ACQUIRE_TIMEOUT_SECONDS = 5.0
-
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,  # refused, unreachable, DNS
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.CannotConnectNowError,  # starting up or shutting down
-    asyncpg.TooManyConnectionsError,
-)
-"""Errors that mean "PostgreSQL cannot be reached now", not "this statement is wrong"."""
 
 
 def get_pool(request: Request) -> asyncpg.Pool:

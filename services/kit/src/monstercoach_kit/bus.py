@@ -305,6 +305,9 @@ class Consumer:
         """One round: maintenance when due, then one blocking read of new entries."""
         handled = 0
         if time.monotonic() >= self._next_maintenance:
+            # Acknowledge the last batch first: a batch slower than min_idle_ms would
+            # otherwise look abandoned and be reclaimed (and counted again) by ourselves.
+            await self.flush_acks()
             handled += await self.reclaim()
             await self._maintain()
             self._next_maintenance = time.monotonic() + self.config.maintenance_every_s

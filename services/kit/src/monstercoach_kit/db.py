@@ -14,6 +14,16 @@ import asyncpg
 
 from .settings import KitSettings
 
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unreachable, DNS
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.TooManyConnectionsError,
+)
+"""Errors that mean "PostgreSQL cannot be reached now", not "this statement is wrong"."""
+
 
 async def init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):

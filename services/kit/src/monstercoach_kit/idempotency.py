@@ -9,17 +9,26 @@ redelivered message is applied exactly once later.
 
 A batch that fails is retried one message per transaction, so one poison message costs
 its neighbours a retry, not their acknowledgement.
+
+:class:`DatabaseGate` wraps any batch handler so that a PostgreSQL outage holds the batch
+until the database answers, instead of spending the messages' deliveries.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
 from monstercoach_schemas.messages import Message
 
-from .bus import HandlerResult
+from .bus import BatchHandler, HandlerResult
+from .db import DATABASE_UNAVAILABLE
+from .log import get_logger
+
+log = get_logger(__name__)
 
 Apply = Callable[[asyncpg.Connection, Sequence[Message]], Awaitable[None]]
 """Applies the effects of messages not seen before, in order, inside the transaction."""
@@ -68,3 +77,56 @@ class IdempotentHandler:
                     to_apply.append(message)
             if to_apply:
                 await self.apply(conn, to_apply)
+
+
+PROBE_TIMEOUT_SECONDS = 2.0
+MAX_PROBE_INTERVAL_SECONDS = 10.0
+
+
+class DatabaseGate:
+    """Holds a batch while PostgreSQL is unreachable instead of failing it.
+
+    Each failure spends one of a message's few deliveries; an outage of a few minutes
+    would dead-letter the whole backlog. So when a batch fails because the database
+    cannot be reached, this waits until it answers again and re-runs the batch (its
+    idempotency keys make that safe). It re-runs only after it saw the database down,
+    so a statement that merely timed out cannot loop here.
+    """
+
+    def __init__(self, handler: BatchHandler, pool: asyncpg.Pool, stop: asyncio.Event):
+        self.handler = handler
+        self.pool = pool
+        self.stop = stop
+
+    async def __call__(self, messages: Sequence[Message]) -> HandlerResult:
+        results = await self.handler(messages)
+        while _database_unreachable(results) and await self._waited_for_database():
+            results = await self.handler(messages)
+        return results
+
+    async def _waited_for_database(self) -> bool:
+        """Wait until PostgreSQL answers; ``False`` if it was never down or we stop."""
+        waited = False
+        interval = 0.5
+        while not self.stop.is_set():
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                    await self.pool.fetchval("SELECT 1")
+            except DATABASE_UNAVAILABLE as exc:
+                if not waited:
+                    log.warning(
+                        "postgres unavailable; holding the batch", status="waiting", error=repr(exc)
+                    )
+                waited = True
+            else:
+                if waited:
+                    log.info("postgres is back; applying the held batch", status="ok")
+                return waited
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=interval)
+            interval = min(interval * 2, MAX_PROBE_INTERVAL_SECONDS)
+        return False
+
+
+def _database_unreachable(results: HandlerResult) -> bool:
+    return any(isinstance(error, DATABASE_UNAVAILABLE) for error in results)

@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from monstercoach_kit.bus import Consumer, ConsumerConfig
 from monstercoach_kit.db import create_pool
+from monstercoach_kit.idempotency import DatabaseGate
 from monstercoach_kit.log import get_logger
 from monstercoach_kit.runtime import Runtime, open_runtime
 from monstercoach_kit.settings import KitSettings
@@ -121,7 +122,7 @@ async def run(stop: asyncio.Event) -> None:
         consumer = Consumer(
             runtime.bus,
             ConsumerConfig(stream=Stream.EVENTS, group=Group.SCHEDULER),
-            ledger_handler(pool),
+            DatabaseGate(ledger_handler(pool), pool, stop),
         )
         consuming = asyncio.create_task(consumer.run(stop), name="scheduler-answers")
         try:

@@ -143,20 +143,20 @@ DELETE FROM next_fires nf
 # --- following client changes ----------------------------------------------------------------
 
 SELECT_CHANGED_CLIENTS = f"""
-SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+SELECT c.id AS client_id, c.status, {_CLIENT_COLUMNS}
   FROM clients c
- WHERE c.updated_at > $1
+ WHERE c.schedule_changed_at > $1
 """
 
 SELECT_CLIENTS_MISSING_FIRES = f"""
-SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+SELECT c.id AS client_id, c.status, {_CLIENT_COLUMNS}
   FROM clients c
  WHERE c.status = 'active'
    AND (SELECT count(*) FROM next_fires nf WHERE nf.client_id = c.id) < $1
 """
 
 SELECT_ALL_ACTIVE_CLIENTS = f"""
-SELECT c.id AS client_id, c.status, c.updated_at, {_CLIENT_COLUMNS}
+SELECT c.id AS client_id, c.status, {_CLIENT_COLUMNS}
   FROM clients c
  WHERE c.status = 'active'
 """

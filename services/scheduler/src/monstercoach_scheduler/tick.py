@@ -8,7 +8,7 @@ Every step is set-based and safe to repeat or to run in two processes at once:
    in one transaction. A fire later than the grace window (the scheduler was down) is
    recorded ``missed`` with reason ``scheduler_down`` instead of being sent.
 2. **Follow changes.** Clients changed since the last tick (zone, status, overrides —
-   the database stamps ``updated_at``) get their next fires recomputed.
+   the database stamps ``schedule_changed_at``) get their next fires recomputed.
 3. **Deadlines.** Open fires whose answer window closed become ``missed``.
 4. **Publish what is owed.** Ledger rows not yet enqueued and missed fires not yet
    reported are composed by their engine and published, then marked. Nothing is

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-from monstercoach_kit.bus import BatchHandler, Consumer, ConsumerConfig, HandlerResult, StreamBus
-from monstercoach_kit.idempotency import IdempotentHandler
+from monstercoach_kit.bus import Consumer, ConsumerConfig, StreamBus
+from monstercoach_kit.idempotency import DatabaseGate, IdempotentHandler
 from monstercoach_kit.log import get_logger
-from monstercoach_schemas.messages import Message
 from monstercoach_schemas.streams import CONSUMERS, Group
 
-from ..db import DATABASE_UNAVAILABLE
 from .handlers import apply_messages
 
 log = get_logger(__name__)
@@ -28,57 +26,6 @@ log = get_logger(__name__)
 API_STREAMS = tuple(stream for stream, groups in CONSUMERS.items() if Group.API in groups)
 STOP_GRACE_SECONDS = 2.5
 """Under uvicorn's own grace, so SIGTERM to exit stays within a few seconds."""
-PROBE_TIMEOUT_SECONDS = 2.0
-MAX_PROBE_INTERVAL_SECONDS = 10.0
-
-
-class DatabaseGate:
-    """Holds a batch while PostgreSQL is unreachable instead of failing it.
-
-    Each failure spends one of a message's few deliveries; an outage of a few minutes
-    would dead-letter the whole backlog. So when a batch fails because the database
-    cannot be reached, this waits until it answers again and re-runs the batch (its
-    idempotency keys make that safe). It re-runs only after it saw the database down,
-    so a statement that merely timed out cannot loop here.
-    """
-
-    def __init__(self, handler: BatchHandler, pool: asyncpg.Pool, stop: asyncio.Event):
-        self.handler = handler
-        self.pool = pool
-        self.stop = stop
-
-    async def __call__(self, messages: Sequence[Message]) -> HandlerResult:
-        results = await self.handler(messages)
-        while _database_unreachable(results) and await self._waited_for_database():
-            results = await self.handler(messages)
-        return results
-
-    async def _waited_for_database(self) -> bool:
-        """Wait until PostgreSQL answers; ``False`` if it was never down or we stop."""
-        waited = False
-        interval = 0.5
-        while not self.stop.is_set():
-            try:
-                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
-                    await self.pool.fetchval("SELECT 1")
-            except DATABASE_UNAVAILABLE as exc:
-                if not waited:
-                    log.warning(
-                        "postgres unavailable; holding the batch", status="waiting", error=repr(exc)
-                    )
-                waited = True
-            else:
-                if waited:
-                    log.info("postgres is back; applying the held batch", status="ok")
-                return waited
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=interval)
-            interval = min(interval * 2, MAX_PROBE_INTERVAL_SECONDS)
-        return False
-
-
-def _database_unreachable(results: HandlerResult) -> bool:
-    return any(isinstance(error, DATABASE_UNAVAILABLE) for error in results)
 
 
 def build_consumers(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid5
 

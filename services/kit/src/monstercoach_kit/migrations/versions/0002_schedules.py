@@ -1,5 +1,6 @@
 """Schedules: per-client overrides of the LST, each pair's next fire in UTC, and
-``updated_at`` kept current by the database so the scheduler can follow changes; the
+``updated_at``/``schedule_changed_at`` kept by the database so the scheduler can follow
+changes; the
 fire ledger learns which missed fires have been reported.
 
 Revision ID: 0002
@@ -30,7 +31,27 @@ UPGRADE = [
         FOR EACH ROW EXECUTE FUNCTION touch_updated_at()
     """,
     """
-    CREATE INDEX clients_updated_idx ON clients (updated_at)
+    -- When a client's zone or status last changed (or their overrides, below): the one
+    -- watermark the scheduler follows. Not updated_at, which every logged meal bumps.
+    ALTER TABLE clients ADD COLUMN schedule_changed_at timestamptz NOT NULL DEFAULT now()
+    """,
+    """
+    CREATE INDEX clients_schedule_changed_idx ON clients (schedule_changed_at)
+    """,
+    """
+    CREATE FUNCTION touch_schedule_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.schedule_changed_at := now();
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER clients_touch_schedule_changed BEFORE UPDATE OF time_zone, status ON clients
+        FOR EACH ROW
+        WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone
+              OR OLD.status IS DISTINCT FROM NEW.status)
+        EXECUTE FUNCTION touch_schedule_changed()
     """,
     """
     -- A coach's change to one client's schedule: a trigger turned off, or moved to another
@@ -53,11 +74,11 @@ UPGRADE = [
         FOR EACH ROW EXECUTE FUNCTION touch_updated_at()
     """,
     """
-    -- Any change to a client's overrides (a delete included) counts as a change to the
-    -- client, so the scheduler follows one watermark: clients.updated_at.
+    -- Any change to a client's overrides (a delete included) is a change to the client's
+    -- schedule, so the scheduler follows one watermark: clients.schedule_changed_at.
     CREATE FUNCTION touch_override_client() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE clients SET updated_at = now()
+        UPDATE clients SET schedule_changed_at = now()
          WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.client_id ELSE NEW.client_id END;
         RETURN NULL;
     END
@@ -137,6 +158,8 @@ def downgrade() -> None:
     op.execute("ALTER TABLE trigger_fires DROP COLUMN reported_at")
     op.execute("DROP TABLE coach_fires, scheduler_state, next_fires, schedule_overrides")
     op.execute("DROP FUNCTION touch_override_client()")
-    op.execute("DROP INDEX clients_updated_idx")
+    op.execute("DROP TRIGGER clients_touch_schedule_changed ON clients")
+    op.execute("DROP FUNCTION touch_schedule_changed()")
+    op.execute("ALTER TABLE clients DROP COLUMN schedule_changed_at")
     op.execute("DROP TRIGGER clients_touch_updated_at ON clients")
     op.execute("DROP FUNCTION touch_updated_at()")
