@@ -50,6 +50,7 @@ from monstercoach_schemas.messages import (
     WorkoutLoggedPayload,
 )
 from monstercoach_schemas.streams import Group
+from monstercoach_schemas.types import uuid7
 
 LOOPBACK_PEER = ("127.0.0.1", 50123)
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -93,6 +94,7 @@ def onboarded(discord_id: str, time_zone: str = "UTC", at: datetime = T0) -> Cli
     return ClientOnboarded(
         idempotency_key=f"onboarded:{discord_id}:{at.isoformat()}",
         payload=ClientOnboardedPayload(
+            client_id=uuid7(),
             discord_user_id=discord_id,
             display_name=f"Client {discord_id[-4:]}",
             time_zone=time_zone,

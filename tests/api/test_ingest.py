@@ -58,7 +58,7 @@ async def ingest(bus: StreamBus, pool: asyncpg.Pool, *batches: Sequence[Envelope
 async def new_client(bus: StreamBus, pool: asyncpg.Pool, time_zone: str = "UTC") -> uuid.UUID:
     message = onboarded(f"5000000000000{uuid.uuid4().int % 10**5:05d}", time_zone)
     await ingest(bus, pool, [message])
-    return message.id
+    return message.payload.client_id
 
 
 async def statuses(pool: asyncpg.Pool, issued: JobCardIssued) -> list[str]:
@@ -78,7 +78,7 @@ class TestRecording:
         self, bus: StreamBus, pool: asyncpg.Pool
     ) -> None:
         joined = onboarded("500000000000000001", time_zone="Asia/Tokyo")
-        client = joined.id
+        client = joined.payload.client_id
         issued = card(client, DAY)
         delivery = uuid.uuid4()
         late_evening = T0.replace(hour=23, minute=30)  # 08:30 the next day in Tokyo
@@ -149,9 +149,10 @@ class TestRecording:
         backlog: list[Envelope[Any]] = list(joined)
         for minute, weight in enumerate((80.0, 79.5, 79.0)):
             backlog += [
-                checkin(j.id, DAY, weight=weight, at=T0 + timedelta(minutes=minute)) for j in joined
+                checkin(j.payload.client_id, DAY, weight=weight, at=T0 + timedelta(minutes=minute))
+                for j in joined
             ]
-        issued = card(joined[0].id, DAY)
+        issued = card(joined[0].payload.client_id, DAY)
         backlog += [
             issued,
             _mark(issued, 0, JobCardItemStatus.DONE, minutes=1),

@@ -79,6 +79,7 @@ def example_messages() -> list[Envelope[Any]]:
         ClientOnboarded(
             idempotency_key="onboard-1",
             payload=ClientOnboardedPayload(
+                client_id=CLIENT,
                 discord_user_id=SNOWFLAKE,
                 display_name="Ana",
                 time_zone="Asia/Kolkata",

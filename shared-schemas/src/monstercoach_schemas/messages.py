@@ -69,6 +69,10 @@ class Envelope(Model, Generic[P]):
 
 
 class ClientOnboardedPayload(Model):
+    client_id: UUID = Field(
+        description="the id the bot picked at /start (a UUIDv7); a Discord user who onboards "
+        "again keeps the id they were first given"
+    )
     discord_user_id: DiscordId
     display_name: DisplayName
     time_zone: TimeZoneName

@@ -90,14 +90,13 @@ ON CONFLICT (discord_user_id) DO UPDATE SET
 
 
 async def upsert_clients(conn: asyncpg.Connection, messages: Sequence[ClientOnboarded]) -> None:
-    # The payload carries no client id: a new client's id is the envelope's (a UUIDv7
-    # the producer knows at publish time); a known Discord user keeps theirs.
+    # A known Discord user keeps their id (the conflict is on discord_user_id).
     latest = newest_per_key(
         messages, lambda m: m.payload.discord_user_id, lambda m: m.payload.onboarded_at
     )
     rows = [
         (
-            m.id,
+            m.payload.client_id,
             m.payload.discord_user_id,
             m.payload.display_name,
             m.payload.time_zone,
