@@ -7,7 +7,7 @@ import re
 import uuid
 import zoneinfo
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -190,7 +190,7 @@ def test_personas_behave_as_written(demo: DemoData) -> None:
     assert len(refused) > 30
     assert {d.last_error for d in refused} == {"50007 cannot send messages to this user"}
     assert {d.status for d in demo.deliveries} == {"sent", "missed", "dry_run"}
-    assert {f.status for f in demo.trigger_fires} == {"answered", "missed"}
+    assert {f.status for f in demo.trigger_fires} == {"answered", "missed", "enqueued"}
     assert {i.status for i in demo.job_card_items} == {"done", "skipped", "missed"}
     photos = [m.photo_url for m in demo.meal_logs if m.photo_url]
     assert photos
@@ -313,3 +313,9 @@ def test_demo_ledger_uses_the_scheduler_default_triggers() -> None:
         trigger = declared[(seeded.engine, seeded.trigger)]
         assert isinstance(trigger.when, ClientLocalTime)
         assert trigger.when.at.hour * 60 + trigger.when.at.minute == seeded.at
+        # Same answer window: a deadline exactly where the LST has one.
+        if trigger.deadline is None:
+            assert seeded.deadline is None
+        else:
+            assert isinstance(trigger.deadline, time)
+            assert trigger.deadline.hour * 60 + trigger.deadline.minute == seeded.deadline

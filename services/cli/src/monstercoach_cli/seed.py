@@ -740,12 +740,7 @@ def build_day(
     card, items = job_card_rows(ctx, day_index, plan, workout, len(meals))
     data.job_cards.append(card)
     data.job_card_items.extend(items)
-    answered = {
-        "jobcard": any(item.status in ("done", "skipped") for item in items),
-        "checkin": checkin is not None,
-        "meals": bool(meals),
-    }
-    fires, deliveries = schedule_rows(ctx, day_index, plan, answered, items)
+    fires, deliveries = schedule_rows(ctx, day_index, plan, checkin is not None, items)
     data.trigger_fires.extend(fires)
     data.deliveries.extend(deliveries)
     nudge = nudge_row(ctx, day_index, plan)
@@ -924,28 +919,30 @@ def item_status(
 
 @dataclass(frozen=True)
 class Trigger:
+    """The LST rows the demo history covers (the CLI never imports the scheduler, so the
+    ids, times and answer windows are repeated here; a test compares them to the LST)."""
+
     engine: str
     trigger: str
     at: int  # local minute of day
-    deadline: int
+    deadline: int | None  # local minute the answer window closes; None: nothing expected
     kind: str  # delivery kind
-    missed_reason: str
 
 
 TRIGGERS = (
-    Trigger(
-        "jobcard", "morning_card", JOBCARD_AT, CLOSEOUT_AT, "jobcard",
-        "no item marked before close-out",
-    ),
-    Trigger(
-        "checkin", "morning_prompt", CHECKIN_AT, CHECKIN_DEADLINE, "checkin_prompt",
-        "no check-in before the deadline",
-    ),
-    Trigger(
-        "meals", "dinner_reminder", MEAL_REMINDER_AT, CLOSEOUT_AT, "meal_reminder",
-        "no meal logged by the deadline",
-    ),
-)  # fmt: skip
+    Trigger("jobcard", "morning_card", JOBCARD_AT, None, "jobcard"),
+    Trigger("checkin", "morning_prompt", CHECKIN_AT, CHECKIN_DEADLINE, "checkin_prompt"),
+    Trigger("meals", "dinner_reminder", MEAL_REMINDER_AT, None, "meal_reminder"),
+)
+
+
+def fire_outcome(trigger: Trigger, plan: DayPlan, answered: bool) -> tuple[str, str | None]:
+    """Status and reason of a demo fire, as the scheduler would have left it."""
+    if plan.blocked:
+        return "missed", f"undeliverable: {BLOCKED_ERROR}"
+    if trigger.deadline is None:
+        return "enqueued", None
+    return ("answered", None) if answered else ("missed", "no answer by the deadline")
 
 
 def delivery_text(ctx: ClientContext, trigger: Trigger, items: Sequence[JobCardItemRow]) -> str:
@@ -962,7 +959,7 @@ def schedule_rows(
     ctx: ClientContext,
     day_index: int,
     plan: DayPlan,
-    answered: dict[str, bool],
+    checked_in: bool,
     items: Sequence[JobCardItemRow],
 ) -> tuple[list[TriggerFireRow], list[DeliveryRow]]:
     """The scheduler's ledger rows and the DMs it sent for one client-day."""
@@ -974,10 +971,8 @@ def schedule_rows(
         # Ticks run once a minute: a fire lands within the minute after its time.
         fired = scheduled + timedelta(seconds=rng.uniform(0.5, 45))
         enqueued = fired + timedelta(milliseconds=rng.randint(5, 250))
-        ok = answered[trigger.engine]
-        reason = None
-        if not ok:
-            reason = f"delivery missed: {BLOCKED_ERROR}" if plan.blocked else trigger.missed_reason
+        status, reason = fire_outcome(trigger, plan, checked_in)
+        deadline = None if trigger.deadline is None else wall(day, ctx.zone, trigger.deadline)
         fires.append(
             TriggerFireRow(
                 engine=trigger.engine,
@@ -987,18 +982,19 @@ def schedule_rows(
                 scheduled_for=scheduled,
                 fired_at=fired,
                 enqueued_at=enqueued,
-                deadline_at=wall(day, ctx.zone, trigger.deadline),
-                status="answered" if ok else "missed",
+                deadline_at=deadline,
+                status=status,
                 reason=reason,
-                reported_at=None if ok else wall(day, ctx.zone, trigger.deadline),
+                # A past miss was reported long ago: the scheduler owes nothing for it.
+                reported_at=(deadline or enqueued) if status == "missed" else None,
             )
         )
-        status = "missed" if plan.blocked else "sent"
+        sent = "missed" if plan.blocked else "sent"
         if day_index < DRY_RUN_DAYS:
-            status = "dry_run"  # before the Discord token was set
+            sent = "dry_run"  # before the Discord token was set
         delivery_id = demo_uuid("delivery", ctx.persona.key, HISTORY_DAYS - day_index, trigger.kind)
         text = delivery_text(ctx, trigger, items)
-        deliveries.append(delivery_row(ctx, delivery_id, trigger.kind, text, enqueued, status))
+        deliveries.append(delivery_row(ctx, delivery_id, trigger.kind, text, enqueued, sent))
     return fires, deliveries
 
 
