@@ -102,3 +102,13 @@ async def test_a_tick_without_postgresql_logs_and_waits_for_the_next_minute(
         assert service.TICK_FAILURES._value.get() == failures + 1
     finally:
         await pool.close()
+
+
+def test_an_empty_coach_zone_from_env_example_means_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCHEDULER_COACH_TIME_ZONE", "")
+    assert SchedulerSettings().coach_time_zone is None
+    monkeypatch.setenv("SCHEDULER_COACH_TIME_ZONE", "Mars/Base")
+    with pytest.raises(ValueError, match="time zone"):
+        SchedulerSettings()

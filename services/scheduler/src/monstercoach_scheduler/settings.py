@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monstercoach_schemas.types import TimeZoneName
@@ -38,6 +38,12 @@ class SchedulerSettings(BaseSettings):
         description="client changes this recent are re-read every tick, so a writer's "
         "transaction that commits late is never missed",
     )
+
+    @field_validator("coach_time_zone", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `.env.example` copied as is leaves it empty, meaning "use the default".
+        return None if value == "" else value
 
     @property
     def grace(self) -> timedelta:
