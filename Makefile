@@ -53,3 +53,16 @@ check-generated: setup ## Fail when a generated file is stale
 
 bench: setup ## Run the benchmarks in bench/
 	$(RUN) python bench/bus.py
+	$(RUN) python bench/api.py
+	$(RUN) python bench/delivery.py
+	$(RUN) python bench/scan.py
+	$(RUN) python bench/tick.py
+
+.PHONY: up down
+# Until web/ exists, `up` starts everything but the web container (it has nothing to build).
+up: ## Run the whole system in containers (docker compose); Battle Station on :8080
+	docker compose up --build --detach $(if $(wildcard web/package.json),,postgres redis migrate api bot scheduler flagworker)
+	@echo "Battle Station: http://localhost:8080   api: http://127.0.0.1:8000/health   logs: docker compose logs -f"
+
+down: ## Stop the containers (data volumes stay; `docker compose down -v` wipes them)
+	docker compose --profile demo down

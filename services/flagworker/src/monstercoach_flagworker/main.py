@@ -1,11 +1,12 @@
-"""The flag worker: weekly compliance scan with rules and a DSPy program.
+"""The flag worker: weekly compliance scan with rules (and, later, a DSPy program).
 
 Entry point ``monstercoach-flagworker``.
 """
 
 from monstercoach_kit.runner import run_service
-from monstercoach_kit.runtime import runtime_until_stopped
+
+from .worker import SERVICE, run_worker
 
 
 def main() -> None:
-    run_service("flagworker", runtime_until_stopped("flagworker"))
+    run_service(SERVICE, run_worker)
