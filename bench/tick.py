@@ -61,10 +61,12 @@ async def make_due(conn: asyncpg.Connection, due: int) -> None:
     await conn.execute(
         """
         UPDATE next_fires SET fire_at = $1::timestamptz - interval '1 minute'
-         WHERE ctid IN (SELECT ctid FROM next_fires TABLESAMPLE SYSTEM (50)
-                         -- the moved fire keeps its old local date, so a trigger with
-                         -- an answer deadline would be past it at once: leave those out
-                         WHERE trigger <> 'morning_prompt' LIMIT $2)
+         WHERE (client_id, engine, trigger) IN (
+               SELECT client_id, engine, trigger FROM next_fires
+                -- the moved fire keeps its old local date, so a trigger with an answer
+                -- deadline would be past it at once: leave those out
+                WHERE trigger <> 'morning_prompt'
+                ORDER BY md5(client_id::text || trigger) LIMIT $2)
         """,
         NOW,
         due,
@@ -80,7 +82,9 @@ async def timed_tick(pool: asyncpg.Pool, bus: StreamBus, due: int) -> tuple[floa
     started = time.perf_counter()
     report = await ticker.tick(NOW)
     elapsed = time.perf_counter() - started
-    if (report.fired, report.published) != (due, due):
+    # A few more than ``due`` can fire: a moved row whose real occurrence is this very
+    # minute in its zone comes due again after it advances (an artifact of moving rows).
+    if report.fired < due or report.published != report.fired:
         raise RuntimeError(f"expected {due} fired and published: {report}")
     return elapsed, report.published
 
@@ -112,6 +116,7 @@ async def main(clients: int) -> None:
         ):
             seconds, published = await timed_tick(pool, bus, due)
             results.append((label, seconds, published, f"< {target * 1000:.0f} ms"))
+            console.print(f"{label}: {seconds * 1000:.0f} ms")
 
         async with pool.acquire() as conn:
             await add_clients(conn, clients, clients)
