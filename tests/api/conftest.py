@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from monstercoach_api.app import create_app
+from monstercoach_api.clock import utc_now
 from monstercoach_api.settings import ApiSettings
+from monstercoach_kit.settings import KitSettings
 
 from .fake_discord import FakeDiscord, serve
+from .helpers import running_app
+from .records import AT
 
 COACH_ID = "111111111111111111"
 STRANGER_ID = "222222222222222222"
@@ -44,3 +52,31 @@ def api_settings(discord: FakeDiscord) -> ApiSettings:
         session_secret=SESSION_SECRET,
         ingest=False,
     )
+
+
+@pytest.fixture
+def coach_settings(api_settings: ApiSettings) -> ApiSettings:
+    """Dev login on (the quickest way to a session) and a limit no test can reach."""
+    return api_settings.model_copy(update={"dev_login": True, "rate_limit": "100000/minute"})
+
+
+@pytest.fixture
+def app(kit_settings: KitSettings, coach_settings: ApiSettings) -> FastAPI:
+    """The app with its clock pinned to ``records.AT``."""
+    application = create_app(kit_settings, coach_settings)
+    application.dependency_overrides[utc_now] = lambda: AT
+    return application
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the running app with no session (tables emptied afterwards)."""
+    async with running_app(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def coach(anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The same client, logged in as the coach."""
+    assert (await anonymous.post("/auth/dev-login")).status_code == 200
+    return anonymous

@@ -280,3 +280,11 @@ def flag(
             raised_at=at,
         ),
     )
+
+
+def invalid_fields(response: httpx.Response) -> list[str]:
+    """The fields a 422 in the error shape names, in order (fails on anything else)."""
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    return [detail["field"] for detail in error["details"]]

@@ -25,49 +25,14 @@ import pytest
 from monstercoach_api.compliance.repository import compliance, todays_job_cards
 from monstercoach_api.compliance.schemas import Compliance
 
+from .records import add_card, add_checkin, add_prompt
+
 AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ALMA, BO, CY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 
 def d(month: int, day: int) -> date:
     return date(2026, month, day)
-
-
-async def add_card(conn: asyncpg.Connection, client: uuid.UUID, day: date, *statuses: str) -> None:
-    card_id = uuid.uuid4()
-    await conn.execute(
-        "INSERT INTO job_cards (id, client_id, local_date, issued_at) VALUES ($1, $2, $3, $4)",
-        card_id,
-        client,
-        day,
-        AT,
-    )
-    await conn.executemany(
-        "INSERT INTO job_card_items (id, card_id, position, label, status) "
-        "VALUES ($1, $2, $3, 'item', $4)",
-        [(uuid.uuid4(), card_id, i, status) for i, status in enumerate(statuses)],
-    )
-
-
-async def add_checkin(conn: asyncpg.Connection, client: uuid.UUID, day: date) -> None:
-    await conn.execute(
-        "INSERT INTO checkins (id, client_id, local_date, answered_at) VALUES ($1, $2, $3, $4)",
-        uuid.uuid4(),
-        client,
-        day,
-        AT,
-    )
-
-
-async def add_prompt(conn: asyncpg.Connection, client: uuid.UUID, day: date, status: str) -> None:
-    await conn.execute(
-        "INSERT INTO trigger_fires (engine, trigger, client_id, local_date, scheduled_for, status)"
-        " VALUES ('checkin', 'morning_prompt', $1, $2, $3, $4)",
-        client,
-        day,
-        AT,
-        status,
-    )
 
 
 @pytest.fixture

@@ -107,7 +107,8 @@ def test_openapi_documents_the_error_shape_and_stable_operation_ids(
         for path, methods in document["paths"].items()
         for method, operation in methods.items()
     }
-    assert {op["operationId"] for op in operations.values()} == {
+    # Every domain's own ids are checked in its test module (test_openapi.py lists them).
+    assert {op["operationId"] for op in operations.values()} >= {
         "health",
         "auth_login",
         "auth_callback",

@@ -16,12 +16,25 @@ from monstercoach_kit.settings import KitSettings
 from . import health
 from .auth import endpoints as auth
 from .auth.session import Sessions
+from .bodylimit import MAX_BODY_BYTES, BodySizeLimitMiddleware
+from .charts.router import router as charts
+from .clients.ranking import WeeklyRates
+from .clients.router import router as clients
+from .deliveries.router import router as deliveries
 from .errors import error_responses, install_error_handlers
+from .export.router import router as export
+from .flags.router import router as flags
 from .ingest.consumers import running_consumers
+from .messages.router import router as messages
 from .ratelimit import IpRateLimiter, RateLimitMiddleware
+from .schedule.router import router as schedule
 from .settings import ApiSettings, check_settings
+from .system.router import router as system
+from .timeline.router import router as timeline
 
 SERVICE = "api"
+ROUTERS = (clients, timeline, charts, schedule, flags, deliveries, messages, export, system)
+"""Battle Station's routers, every one behind the coach session."""
 log = get_logger(__name__)
 
 
@@ -52,6 +65,7 @@ def create_app(settings: KitSettings | None = None, api: ApiSettings | None = No
                     yield
             finally:
                 await limiter.aclose()
+                await app.state.weekly_rates.aclose()
                 await app.state.pool.close()
 
     app = FastAPI(
@@ -62,11 +76,16 @@ def create_app(settings: KitSettings | None = None, api: ApiSettings | None = No
         responses=error_responses(500),
     )
     app.state.api_settings = api
+    app.state.weekly_rates = WeeklyRates()
     app.state.sessions = Sessions(api.session_key(), api.session_ttl, api.cookie_secure)
     install_error_handlers(app)
+    # Added first, so it runs inside the rate limit: an oversize body still counts.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RateLimitMiddleware, limiter=limiter, trust_proxy=api.trust_proxy)
     app.include_router(health.router)
     app.include_router(auth.router)
     if api.dev_login:  # check_settings refused it in production
         app.include_router(auth.dev_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

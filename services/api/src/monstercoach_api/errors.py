@@ -138,6 +138,17 @@ async def _database_lost(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE)
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # Text the schemas accept but PostgreSQL cannot hold (a NUL character) or a value
+    # outside a column's range: the request is at fault, and retrying cannot help.
+    log.info("value refused by the database", status="invalid", path=request.url.path)
+    return error_response(
+        422,
+        "unstorable_value",
+        "The request holds a value that cannot be stored (such as a NUL character).",
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled error",
@@ -161,6 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
         asyncpg.CannotConnectNowError,
     ):
         app.add_exception_handler(lost, _database_lost)
+    app.add_exception_handler(asyncpg.DataError, _unstorable)
     # Starlette runs the handler for Exception in its outermost middleware, so even an
     # error raised by another middleware is answered in the shape.
     app.add_exception_handler(Exception, _unhandled)

@@ -5,10 +5,15 @@ the instant ``at``. Compliance counts two kinds of task per day: every job-card 
 (done, or not), and the check-in when it was asked for (the scheduler's ledger has a
 ``checkin`` fire that day) or given unasked (done either way).
 
-Cost (1,000 clients, 28 days, 5 items a day, on the development VM): compliance for a page of 50
-clients ~15 ms, for all 1,000 ~175 ms (mostly reading 140,000 items); today's cards
-~1 ms / ~15 ms. Sorting the whole roster by compliance on every request would want
-these figures materialized; a page at a time does not.
+That definition lives once, in :data:`DAILY_TASKS`: SQL common table expressions that
+read a ``roster (client_id, first_day, last_day)`` relation supplied by the statement
+that includes them and yield ``daily (client_id, local_date, due, done)`` for the days
+with anything due. Each client's rows are reached through the ``(client_id,
+local_date)`` indexes, so the cost follows the clients asked for, not the tables.
+7/28-day compliance, the roster's sparkline and compliance sort, and the adherence chart
+all sum or list those rows, so they can never disagree.
+
+Cost: see "Roster latency (api)" in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from uuid import UUID
 
 import asyncpg
 
-from .schemas import ClientCompliance, Compliance, JobCardProgress
+from .schemas import ClientCompliance, Compliance, DayCompliance, JobCardProgress
 
 TODAYS_JOB_CARDS = """
 SELECT c.id AS client_id, d.today AS local_date, j.id AS card_id,
@@ -36,54 +41,96 @@ WHERE $2::uuid[] IS NULL OR c.id = ANY ($2::uuid[])
 GROUP BY c.id, d.today, j.id
 """
 
-COMPLIANCE = """
-WITH roster AS (
-    SELECT c.id AS client_id, ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today
-    FROM clients AS c
-    WHERE $2::uuid[] IS NULL OR c.id = ANY ($2::uuid[])
-),
+DAILY_TASKS = """
 items AS (
-    SELECT r.client_id,
-           count(*) FILTER (WHERE j.local_date >= r.today - 7) AS due_7,
-           count(*) FILTER (WHERE j.local_date >= r.today - 7 AND i.status = 'done') AS done_7,
-           count(*) AS due_28,
-           count(*) FILTER (WHERE i.status = 'done') AS done_28
+    -- Aggregated inside the lateral subquery: that keeps it a per-client index lookup
+    -- rather than a join the planner may turn into a scan of every card.
+    SELECT r.client_id, j.local_date, j.due, j.done
     FROM roster AS r
-    JOIN job_cards AS j
-      ON j.client_id = r.client_id AND j.local_date BETWEEN r.today - 28 AND r.today - 1
-    JOIN job_card_items AS i ON i.card_id = j.id
-    GROUP BY r.client_id
+    CROSS JOIN LATERAL (
+        SELECT j.local_date, count(*) AS due, count(*) FILTER (WHERE i.status = 'done') AS done
+        FROM job_cards AS j
+        JOIN job_card_items AS i ON i.card_id = j.id
+        WHERE j.client_id = r.client_id AND j.local_date BETWEEN r.first_day AND r.last_day
+        GROUP BY j.local_date
+    ) AS j
 ),
 checkin_days AS (
-    SELECT r.client_id, r.today - d.local_date AS age, bool_or(d.answered) AS answered
+    SELECT r.client_id, d.local_date, d.answered
     FROM roster AS r
-    JOIN (
-        SELECT client_id, local_date, true AS answered FROM checkins
-        UNION ALL
-        -- 'checkin' is the check-in engine's id in the LST (docs/LST_Master.md).
-        SELECT client_id, local_date, false FROM trigger_fires WHERE engine = 'checkin'
-    ) AS d ON d.client_id = r.client_id AND d.local_date BETWEEN r.today - 28 AND r.today - 1
-    GROUP BY r.client_id, r.today, d.local_date
+    CROSS JOIN LATERAL (
+        SELECT a.local_date, bool_or(a.answered) AS answered
+        FROM (
+            SELECT k.local_date, true AS answered FROM checkins AS k
+            WHERE k.client_id = r.client_id AND k.local_date BETWEEN r.first_day AND r.last_day
+            UNION ALL
+            -- 'checkin' is the check-in engine's id in the LST (docs/LST_Master.md).
+            SELECT f.local_date, false FROM trigger_fires AS f
+            WHERE f.client_id = r.client_id AND f.engine = 'checkin'
+              AND f.local_date BETWEEN r.first_day AND r.last_day
+        ) AS a
+        GROUP BY a.local_date
+    ) AS d
 ),
-checkins AS (
-    SELECT client_id,
-           count(*) FILTER (WHERE age <= 7) AS due_7,
-           count(*) FILTER (WHERE age <= 7 AND answered) AS done_7,
-           count(*) AS due_28,
-           count(*) FILTER (WHERE answered) AS done_28
-    FROM checkin_days
-    GROUP BY client_id
+daily AS (
+    -- Aggregated per client-day in each branch first: joining raw task rows would sort
+    -- every task of every client.
+    SELECT coalesce(i.client_id, k.client_id) AS client_id,
+           coalesce(i.local_date, k.local_date) AS local_date,
+           coalesce(i.due, 0) + (k.client_id IS NOT NULL)::int AS due,
+           coalesce(i.done, 0) + coalesce(k.answered, false)::int AS done
+    FROM items AS i
+    FULL JOIN checkin_days AS k ON k.client_id = i.client_id AND k.local_date = i.local_date
 )
--- Aggregated per client in each branch first: joining raw task rows to the roster
--- would sort every task of every client.
+"""
+"""Common table expressions (no parameters of their own) to include after a ``roster``."""
+
+COMPLIANCE = f"""
+WITH roster AS (
+    SELECT c.id AS client_id, t.today, t.today - 28 AS first_day, t.today - 1 AS last_day
+    FROM clients AS c
+    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
+    WHERE $2::uuid[] IS NULL OR c.id = ANY ($2::uuid[])
+),
+{DAILY_TASKS}
 SELECT r.client_id,
-       coalesce(i.due_7, 0) + coalesce(c.due_7, 0) AS due_7,
-       coalesce(i.done_7, 0) + coalesce(c.done_7, 0) AS done_7,
-       coalesce(i.due_28, 0) + coalesce(c.due_28, 0) AS due_28,
-       coalesce(i.done_28, 0) + coalesce(c.done_28, 0) AS done_28
+       coalesce(sum(d.due) FILTER (WHERE d.local_date >= r.today - 7), 0) AS due_7,
+       coalesce(sum(d.done) FILTER (WHERE d.local_date >= r.today - 7), 0) AS done_7,
+       coalesce(sum(d.due), 0) AS due_28,
+       coalesce(sum(d.done), 0) AS done_28
 FROM roster AS r
-LEFT JOIN items AS i ON i.client_id = r.client_id
-LEFT JOIN checkins AS c ON c.client_id = r.client_id
+LEFT JOIN daily AS d ON d.client_id = r.client_id
+GROUP BY r.client_id, r.today
+"""
+
+DAILY_COMPLIANCE = f"""
+WITH roster AS (
+    SELECT c.id AS client_id, t.today - $3::int AS first_day, t.today - 1 AS last_day
+    FROM clients AS c
+    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
+    WHERE c.id = ANY ($2::uuid[])
+),
+{DAILY_TASKS}
+SELECT r.client_id, g.day::date AS local_date,
+       coalesce(d.due, 0) AS due, coalesce(d.done, 0) AS done
+FROM roster AS r
+CROSS JOIN LATERAL generate_series(r.first_day, r.last_day, interval '1 day') AS g (day)
+LEFT JOIN daily AS d ON d.client_id = r.client_id AND d.local_date = g.day::date
+ORDER BY r.client_id, g.day
+"""
+
+
+WEEKLY_RATES = f"""
+WITH roster AS (
+    SELECT c.id AS client_id, t.today - 7 AS first_day, t.today - 1 AS last_day
+    FROM clients AS c
+    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
+),
+{DAILY_TASKS}
+SELECT client_id, sum(done)::float8 / sum(due) AS rate
+FROM daily
+GROUP BY client_id
+HAVING sum(due) > 0
 """
 
 
@@ -112,3 +159,27 @@ async def compliance(
         )
         for row in rows
     ]
+
+
+async def daily_compliance(
+    conn: asyncpg.Connection, at: datetime, client_ids: Sequence[UUID], days: int
+) -> dict[UUID, list[DayCompliance]]:
+    """Each client's last ``days`` complete local days, oldest first, every day present
+    (a day with nothing due is ``0/0``)."""
+    series: dict[UUID, list[DayCompliance]] = {client_id: [] for client_id in client_ids}
+    for row in await conn.fetch(DAILY_COMPLIANCE, at, list(client_ids), days):
+        series[row["client_id"]].append(
+            DayCompliance(local_date=row["local_date"], due=row["due"], done=row["done"])
+        )
+    return series
+
+
+async def weekly_rates(conn: asyncpg.Connection, at: datetime) -> tuple[list[UUID], list[float]]:
+    """Every client's 7-day compliance rate, as parallel arrays; a client with nothing
+    due in the week is left out (no rate)."""
+    rows = await conn.fetch(WEEKLY_RATES, at)
+    return [row["client_id"] for row in rows], [row["rate"] for row in rows]
+
+
+def summed(points: Sequence[Compliance]) -> Compliance:
+    return Compliance(due=sum(p.due for p in points), done=sum(p.done for p in points))

@@ -38,3 +38,9 @@ class JobCardProgress(BaseModel):
     skipped: int
     missed: int
     pending: int
+
+
+class DayCompliance(Compliance):
+    """One client-local day: its tasks due and done."""
+
+    local_date: date

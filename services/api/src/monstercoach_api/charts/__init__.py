@@ -1,0 +1,1 @@
+"""A client's chart series: weight trend, daily adherence, kcal and protein vs target."""

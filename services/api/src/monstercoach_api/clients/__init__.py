@@ -1,0 +1,1 @@
+"""Clients: the roster, one client's profile and targets, status changes."""

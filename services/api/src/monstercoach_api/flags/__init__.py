@@ -1,0 +1,1 @@
+"""Flags: the inbox, acknowledge, resolve with a note, and on-demand re-scans."""

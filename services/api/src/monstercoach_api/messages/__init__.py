@@ -1,0 +1,1 @@
+"""A coach's message to a client: a nudge the bot delivers as a DM."""

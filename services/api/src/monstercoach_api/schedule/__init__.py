@@ -1,0 +1,1 @@
+"""The LST (every engine's triggers), per-client overrides and next fires."""

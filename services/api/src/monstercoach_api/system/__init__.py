@@ -1,0 +1,1 @@
+"""System: service heartbeats, stream health, dead letters and their replay."""

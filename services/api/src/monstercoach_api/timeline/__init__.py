@@ -1,0 +1,1 @@
+"""A client's timeline: everything they did and everything sent to them, newest first."""

@@ -1,0 +1,352 @@
+"""The roster and one client's profile, targets and status, against real PostgreSQL.
+
+As of ``AT`` (2026-11-26 12:00 UTC):
+
+* Alma (UTC, active) — today's card 1 of 2 done; checked in today. Last 7 days: the
+  card of 11-25 (done, done, skipped) and a missed check-in prompt on 11-24: 4 due,
+  2 done. Flags: high open, low acknowledged, medium resolved.
+* Bo (Pacific/Kiritimati, UTC+14, paused) — already 11-27 02:00 there; prompt for 11-27
+  sent, not answered yet. 11-26 (his yesterday): card done, done.
+* Cy (America/New_York, active) — nothing logged; one open medium flag; last seen 11-20.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from monstercoach_api.clients.ranking import WeeklyRates
+
+from .helpers import invalid_fields
+from .records import AT, add_card, add_checkin, add_client, add_flag, add_prompt
+
+ALMA_SEEN = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+CY_SEEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def d(day: int) -> date:
+    return date(2026, 11, day)
+
+
+@pytest.fixture
+async def roster(pool: asyncpg.Pool) -> dict[str, uuid.UUID]:
+    async with pool.acquire() as conn, conn.transaction():
+        alma = await add_client(conn, "Alma", last_activity_at=ALMA_SEEN)
+        bo = await add_client(conn, "bo", "Pacific/Kiritimati", status="paused")
+        cy = await add_client(conn, "Cy", "America/New_York", last_activity_at=CY_SEEN)
+        await add_card(conn, alma, d(26), "done", "pending")
+        await add_checkin(conn, alma, d(26))
+        await add_card(conn, alma, d(25), "done", "done", "skipped")
+        await add_prompt(conn, alma, d(24), "missed")
+        await add_flag(conn, alma, "high")
+        await add_flag(conn, alma, "low", code="PROTEIN_SHORT", status="acknowledged")
+        await add_flag(conn, alma, "medium", code="GONE_QUIET", status="resolved")
+        await add_card(conn, bo, d(26), "done", "done")
+        await add_prompt(conn, bo, d(27), "enqueued")
+        await add_flag(conn, cy, "medium")
+    return {"alma": alma, "bo": bo, "cy": cy}
+
+
+async def names(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await client.get("/clients", params=params)
+    assert response.status_code == 200, response.text
+    return [row["display_name"] for row in response.json()["items"]]
+
+
+class TestRoster:
+    async def test_each_row_shows_today_and_the_week_in_the_clients_own_day(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
+    ) -> None:
+        rows = {row["display_name"]: row for row in (await coach.get("/clients")).json()["items"]}
+        alma, bo, cy = rows["Alma"], rows["bo"], rows["Cy"]
+        assert alma["job_card"] | {"card_id": None} == {
+            "client_id": str(roster["alma"]),
+            "local_date": "2026-11-26",
+            "card_id": None,
+            "total": 2,
+            "done": 1,
+            "skipped": 0,
+            "missed": 0,
+            "pending": 1,
+        }
+        assert alma["checkin_today"] == "answered"
+        assert alma["compliance_7d"] == {"due": 4, "done": 2, "rate": 0.5}
+        days = {p["local_date"]: (p["due"], p["done"]) for p in alma["compliance_daily"]}
+        assert list(days) == [f"2026-11-{day}" for day in range(19, 26)]
+        assert (days["2026-11-25"], days["2026-11-24"], days["2026-11-23"]) == (
+            (3, 2),
+            (1, 0),
+            (0, 0),
+        )
+        assert alma["open_flags"] == {"high": 1, "medium": 0, "low": 1}
+        assert alma["last_activity_at"] == "2026-11-26T10:00:00+00:00"
+        assert bo["local_now"] == "2026-11-27T02:00:00+14:00"
+        assert bo["job_card"]["local_date"] == "2026-11-27"
+        assert bo["checkin_today"] == "pending"
+        assert bo["compliance_7d"] == {"due": 2, "done": 2, "rate": 1.0}
+        assert bo["status"] == "paused"
+        assert cy["local_now"] == "2026-11-26T07:00:00-05:00"
+        assert cy["checkin_today"] == "not_asked"
+        assert cy["compliance_7d"]["rate"] is None
+        assert cy["open_flags"] == {"high": 0, "medium": 1, "low": 0}
+
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            ({}, ["Alma", "bo", "Cy"]),
+            ({"status": "paused"}, ["bo"]),
+            ({"status": ["active", "paused"]}, ["Alma", "bo", "Cy"]),
+            ({"time_zone": "America/New_York"}, ["Cy"]),
+            ({"flag_severity": "high"}, ["Alma"]),
+            ({"flag_severity": "medium"}, ["Cy"]),  # Alma's medium flag is resolved
+            ({"flag_severity": ["low", "medium"]}, ["Alma", "Cy"]),
+            ({"q": "ALM"}, ["Alma"]),
+            ({"q": "%"}, []),  # a literal percent sign, not a wildcard
+        ],
+    )
+    async def test_filters(
+        self,
+        coach: httpx.AsyncClient,
+        roster: dict[str, uuid.UUID],
+        params: dict[str, Any],
+        expected: list[str],
+    ) -> None:
+        assert await names(coach, **params) == expected
+
+    async def test_search_by_discord_id(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        discord_id = await pool.fetchval(
+            "SELECT discord_user_id FROM clients WHERE id = $1", roster["cy"]
+        )
+        assert await names(coach, q=discord_id) == ["Cy"]
+
+    @pytest.mark.parametrize(
+        ("sort", "order", "expected"),
+        [
+            ("name", None, ["Alma", "bo", "Cy"]),
+            ("name", "desc", ["Cy", "bo", "Alma"]),
+            ("compliance_7d", None, ["Alma", "bo", "Cy"]),  # nothing due: last
+            ("compliance_7d", "desc", ["bo", "Alma", "Cy"]),
+            ("last_activity", None, ["bo", "Cy", "Alma"]),  # never active: quietest
+            ("last_activity", "desc", ["Alma", "Cy", "bo"]),
+            ("open_flags", None, ["Alma", "Cy", "bo"]),
+            ("open_flags", "asc", ["bo", "Cy", "Alma"]),
+        ],
+    )
+    async def test_sorts(
+        self,
+        coach: httpx.AsyncClient,
+        roster: dict[str, uuid.UUID],
+        sort: str,
+        order: str | None,
+        expected: list[str],
+    ) -> None:
+        params = {"sort": sort} | ({"order": order} if order else {})
+        assert await names(coach, **params) == expected
+
+    async def test_pages_carry_the_total(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
+    ) -> None:
+        first = (await coach.get("/clients", params={"limit": 2})).json()
+        second = (await coach.get("/clients", params={"limit": 2, "offset": 2})).json()
+        past = (await coach.get("/clients", params={"limit": 2, "offset": 10})).json()
+        assert [len(first["items"]), len(second["items"]), len(past["items"])] == [2, 1, 0]
+        assert first["total"] == second["total"] == past["total"] == 3
+        assert (second["limit"], second["offset"]) == (2, 2)
+
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"sort": "shoe_size"}, "query.sort"),
+            ({"order": "sideways"}, "query.order"),
+            ({"limit": 0}, "query.limit"),
+            ({"limit": 201}, "query.limit"),
+            ({"offset": -1}, "query.offset"),
+            ({"status": "retired"}, "query.status.0"),
+            ({"flag_severity": "urgent"}, "query.flag_severity.0"),
+            ({"time_zone": "Mars/Olympus_Mons"}, "query.time_zone.0"),
+            ({"q": ""}, "query.q"),
+        ],
+    )
+    async def test_invalid_parameters_are_422_with_the_field(
+        self, coach: httpx.AsyncClient, params: dict[str, Any], field: str
+    ) -> None:
+        response = await coach.get("/clients", params=params)
+        assert invalid_fields(response) == [field]
+
+
+class TestClientDetail:
+    async def test_profile_summary_and_28_days(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
+    ) -> None:
+        response = await coach.get(f"/clients/{roster['alma']}")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["profile"]["display_name"] == "Alma"
+        assert body["profile"]["targets"]["kcal"] == 2200
+        assert body["summary"]["compliance_7d"]["due"] == 4
+        assert body["compliance_28d"] == {"due": 4, "done": 2, "rate": 0.5}
+
+    async def test_unknown_and_malformed_ids(self, coach: httpx.AsyncClient) -> None:
+        unknown = await coach.get(f"/clients/{uuid.uuid4()}")
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "client_not_found"
+        malformed = await coach.get("/clients/not-a-uuid")
+        assert invalid_fields(malformed)[0] == "path.client_id"
+
+
+class TestEditProfile:
+    async def test_only_the_fields_sent_change_and_the_edit_is_audited(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        response = await coach.patch(
+            f"/clients/{roster['alma']}",
+            json={
+                "goal": "recomp",
+                "goal_weight_kg": 68.5,
+                "targets": {"kcal": 1850, "training_days": ["fri", "mon", "fri"]},
+            },
+        )
+        assert response.status_code == 200, response.text
+        profile = response.json()
+        assert profile["goal"] == "recomp"
+        assert profile["goal_weight_kg"] == 68.5
+        assert profile["targets"]["kcal"] == 1850
+        assert profile["targets"]["protein_g"] == 150  # not sent: unchanged
+        assert profile["targets"]["training_days"] == ["mon", "fri"]  # once each, Monday first
+        assert profile["display_name"] == "Alma"
+        audit = await pool.fetchrow(
+            "SELECT target, details FROM audit_log WHERE action = 'client.update'"
+        )
+        assert audit["target"] == str(roster["alma"])
+        assert audit["details"]["changed"]["targets.kcal"] == {"from": 2200, "to": 1850}
+        assert audit["details"]["changed"]["goal"] == {"from": "fat_loss", "to": "recomp"}
+        assert "targets.protein_g" not in audit["details"]["changed"]
+        cleared = await coach.patch(f"/clients/{roster['alma']}", json={"goal_weight_kg": None})
+        assert cleared.json()["goal_weight_kg"] is None
+
+    async def test_an_edit_that_changes_nothing_is_not_audited(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        response = await coach.patch(f"/clients/{roster['alma']}", json={"display_name": "Alma"})
+        assert response.status_code == 200
+        assert (
+            await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'client.update'")
+            == 0
+        )
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "<script>alert('pwned')</script>",
+            "Robert'); DROP TABLE clients;--",
+            "Zoë 🏋️ O'Brien-Łukasz",
+        ],
+    )
+    async def test_names_are_stored_and_returned_verbatim(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID], name: str
+    ) -> None:
+        saved = await coach.patch(f"/clients/{roster['cy']}", json={"display_name": name})
+        assert saved.json()["display_name"] == name
+        assert await names(coach, q=name) == [name]
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"targets": {"kcal": 30000}}, "body.targets.kcal"),
+            ({"targets": {"protein_g": -1}}, "body.targets.protein_g"),
+            ({"targets": {"training_days": ["someday"]}}, "body.targets.training_days.0"),
+            ({"targets": {"fibre_g": 30}}, "body.targets.fibre_g"),
+            ({"goal_weight_kg": 5}, "body.goal_weight_kg"),
+            ({"time_zone": "Mars/Olympus_Mons"}, "body.time_zone"),
+            ({"display_name": ""}, "body.display_name"),
+            ({"display_name": "x" * 81}, "body.display_name"),
+            ({"display_name": None}, "body.display_name"),
+            ({"goal": "world_domination"}, "body.goal"),
+            ({"nickname": "Al"}, "body.nickname"),
+        ],
+    )
+    async def test_invalid_edits_are_422_with_the_field(
+        self,
+        coach: httpx.AsyncClient,
+        roster: dict[str, uuid.UUID],
+        body: dict[str, Any],
+        field: str,
+    ) -> None:
+        response = await coach.patch(f"/clients/{roster['alma']}", json=body)
+        assert invalid_fields(response) == [field]
+
+    async def test_editing_an_unknown_client_is_404(self, coach: httpx.AsyncClient) -> None:
+        response = await coach.patch(f"/clients/{uuid.uuid4()}", json={"goal": "recomp"})
+        assert response.status_code == 404
+
+
+class TestStatus:
+    async def test_pause_archive_and_reactivate_are_audited(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        for status in ("paused", "archived", "active"):
+            response = await coach.put(f"/clients/{roster['alma']}/status", json={"status": status})
+            assert response.status_code == 200
+            assert response.json()["status"] == status
+        again = await coach.put(f"/clients/{roster['alma']}/status", json={"status": "active"})
+        assert again.status_code == 200
+        audit = await pool.fetch(
+            "SELECT details FROM audit_log WHERE action = 'client.status' ORDER BY id"
+        )
+        assert [(row["details"]["from"], row["details"]["to"]) for row in audit] == [
+            ("active", "paused"),
+            ("paused", "archived"),
+            ("archived", "active"),
+        ]
+
+    @pytest.mark.parametrize("status", ["onboarding", "deleted", None])
+    async def test_only_coach_statuses_are_accepted(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID], status: str | None
+    ) -> None:
+        response = await coach.put(f"/clients/{roster['alma']}/status", json={"status": status})
+        assert invalid_fields(response)[0] == "body.status"
+
+    async def test_unknown_client_is_404(self, coach: httpx.AsyncClient) -> None:
+        response = await coach.put(f"/clients/{uuid.uuid4()}/status", json={"status": "paused"})
+        assert response.status_code == 404
+
+
+class TestComplianceRanking:
+    async def test_rates_are_served_then_refreshed_in_the_background(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        rates = WeeklyRates()
+        first = dict(zip(*await rates.get(pool, AT), strict=True))
+        assert first == {roster["alma"]: 0.5, roster["bo"]: 1.0}
+        async with pool.acquire() as conn:
+            await add_card(conn, roster["cy"], d(25), "done")
+        within = dict(zip(*await rates.get(pool, AT + timedelta(seconds=59)), strict=True))
+        assert (within, rates.refreshing) == (first, None)
+        stale = dict(zip(*await rates.get(pool, AT + timedelta(seconds=60)), strict=True))
+        assert stale == first  # answered at once with what was at hand…
+        refresh = rates.refreshing
+        assert refresh is not None
+        await refresh  # …while the new figures are computed
+        fresh = dict(zip(*await rates.get(pool, AT + timedelta(seconds=61)), strict=True))
+        assert fresh == first | {roster["cy"]: 1.0}
+        await rates.aclose()
+
+
+async def test_text_the_database_cannot_hold_is_422_not_500(
+    coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
+) -> None:
+    edit = await coach.patch(f"/clients/{roster['alma']}", json={"display_name": "Al\x00ma"})
+    search = await coach.get("/clients", params={"q": "Al\x00ma"})
+    for response in (edit, search):
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "unstorable_value"
+    assert (await coach.get(f"/clients/{roster['alma']}")).json()["profile"][
+        "display_name"
+    ] == "Alma"
