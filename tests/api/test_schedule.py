@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from monstercoach_scheduler.registry import all_triggers
+from monstercoach_schemas.lst.registry import all_triggers
 
 from .helpers import invalid_fields
 from .records import add_client

@@ -17,9 +17,9 @@ from typer.testing import CliRunner, Result
 
 from monstercoach_cli import seed
 from monstercoach_cli.seed import HISTORY_DAYS, PERSONAS, TRIGGERS, DemoData, Pattern, build_demo
-from monstercoach_scheduler.engines.base import ClientLocalTime
-from monstercoach_scheduler.registry import all_triggers
 from monstercoach_schemas import domain
+from monstercoach_schemas.lst.base import ClientLocalTime
+from monstercoach_schemas.lst.registry import all_triggers
 
 # Covers Europe's spring-forward (29 March) and Australia/NZ's fall-back (5 April).
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""The engine declarations (the LST): unique ids, the issue's defaults, no cross-imports."""
+"""The engines: their declarations (the shared LST) with the issue's defaults, their logic
+(what each fire composes), and no engine reaching another."""
 
 from __future__ import annotations
 
@@ -15,24 +16,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monstercoach_scheduler import registry
-from monstercoach_scheduler.engines import base, jobcard
-from monstercoach_scheduler.engines.base import (
-    ClientFacts,
+from monstercoach_scheduler import composers
+from monstercoach_scheduler.engines import jobcard
+from monstercoach_scheduler.engines.base import ClientFacts, FireContext
+from monstercoach_schemas.domain import DeliveryKind, Goal, Weekday
+from monstercoach_schemas.lst import base
+from monstercoach_schemas.lst import jobcard as jobcard_lst
+from monstercoach_schemas.lst import registry as lst_registry
+from monstercoach_schemas.lst.base import (
     ClientLocalTime,
     CoachLocalTime,
     Emits,
     Engine,
-    FireContext,
     MissedPolicy,
     OnEvent,
     Trigger,
 )
-from monstercoach_scheduler.registry import all_engines, all_triggers
-from monstercoach_schemas.domain import DeliveryKind, Goal, Weekday
+from monstercoach_schemas.lst.registry import all_engines, all_triggers
 from monstercoach_schemas.messages import MESSAGE_TYPES, Envelope, parse_message
 
-ENGINES_DIR = Path(base.__file__).parent
+DECLARATIONS_DIR = Path(base.__file__).parent
+LOGIC_DIR = Path(jobcard.__file__).parent
 EVERY_DAY = tuple(Weekday)
 
 
@@ -51,15 +55,19 @@ def test_engine_and_trigger_ids_are_unique() -> None:
 
 
 def test_each_module_declares_the_engine_named_after_it() -> None:
-    for module in registry.ENGINE_MODULES:
+    for module in lst_registry.ENGINE_MODULES:
         assert module.ENGINE.id == module.__name__.rsplit(".", 1)[-1]
 
 
-def test_every_engine_module_in_the_package_is_registered() -> None:
-    # A new engine file that is not in the registry would silently never fire.
-    on_disk = {p.stem for p in ENGINES_DIR.glob("*.py")} - {"__init__", "base"}
-    registered = {m.__name__.rsplit(".", 1)[-1] for m in registry.ENGINE_MODULES}
-    assert on_disk == registered
+SHARED_MODULES = {"__init__", "base", "registry", "plan", "render", "timing"}
+
+
+def test_every_engine_module_is_registered_on_both_sides() -> None:
+    # A new engine file that is not in a registry would silently never fire.
+    declared = {p.stem for p in DECLARATIONS_DIR.glob("*.py")} - SHARED_MODULES
+    logic = {p.stem for p in LOGIC_DIR.glob("*.py")} - {"__init__", "base"}
+    registered = {m.__name__.rsplit(".", 1)[-1] for m in lst_registry.ENGINE_MODULES}
+    assert declared == logic == registered == set(composers.ENGINE_MODULES)
 
 
 # --- the issue's defaults -------------------------------------------------------------------
@@ -114,7 +122,6 @@ def _trigger(**changes: object) -> Trigger:
         "deadline": timedelta(hours=1),
         "missed_policy": MissedPolicy.MARK_MISSED,
         "description": "A demo.",
-        "compose": lambda ctx: [],
     }
     return Trigger(**(fields | changes))  # type: ignore[arg-type]
 
@@ -166,8 +173,9 @@ def test_an_engine_rejects_foreign_or_repeated_triggers() -> None:
 
 # --- engines never import each other --------------------------------------------------------
 
-ALLOWED_FIRST_PARTY = ("monstercoach_schemas", "monstercoach_kit")
-BASE = "monstercoach_scheduler.engines.base"
+ENGINE_IDS = {engine.id for engine in all_engines()}
+LOGIC_PACKAGE = "monstercoach_scheduler.engines"
+DECLARATIONS_PACKAGE = "monstercoach_schemas.lst"
 
 
 def _imported_names(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
@@ -184,60 +192,92 @@ def _imported_names(node: ast.Import | ast.ImportFrom, package: str) -> list[str
     return [f"{module}.{alias.name}" for alias in node.names]
 
 
-def _allowed(name: str) -> bool:
-    top = name.split(".")[0]
-    if not top.startswith("monstercoach"):
+def _engine_reached(name: str) -> str | None:
+    """The engine whose logic or declaration ``name`` reaches, if any."""
+    for package in (LOGIC_PACKAGE, DECLARATIONS_PACKAGE):
+        if name.startswith(package + "."):
+            part = name.removeprefix(package + ".").split(".")[0]
+            return part if part in ENGINE_IDS else None
+    return None
+
+
+def _allowed(name: str, own: str) -> bool:
+    if not name.startswith("monstercoach"):
         return True  # stdlib or third party
-    return top in ALLOWED_FIRST_PARTY or name == BASE or name.startswith(BASE + ".")
+    if name.startswith((f"{DECLARATIONS_PACKAGE}.registry", f"{LOGIC_PACKAGE.split('.')[0]}.")):
+        # The registries reach every engine; the rest of the scheduler is the tick.
+        return name.startswith(f"{LOGIC_PACKAGE}.base") or _engine_reached(name) == own
+    engine = _engine_reached(name)
+    return engine is None or engine == own
 
 
-def forbidden_imports(source: str, package: str = "monstercoach_scheduler.engines") -> list[str]:
-    """Imports in an engine module other than stdlib/third party, schemas, kit and base."""
+def forbidden_imports(source: str, package: str, own: str) -> list[str]:
+    """Imports of engine ``own``'s module that reach another engine (or the tick)."""
     return [
         name
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Import | ast.ImportFrom)
         for name in _imported_names(node, package)
-        if not _allowed(name)
+        if not _allowed(name, own)
     ]
 
 
-@pytest.mark.parametrize("module", registry.ENGINE_MODULES, ids=lambda m: m.__name__)
-def test_an_engine_imports_only_base_schemas_and_kit(module: ModuleType) -> None:
+ENGINE_FILES = [
+    (module, package)
+    for package, modules in (
+        (LOGIC_PACKAGE, composers.ENGINE_MODULES.values()),
+        (DECLARATIONS_PACKAGE, lst_registry.ENGINE_MODULES),
+    )
+    for module in modules
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "package"), ENGINE_FILES, ids=lambda m: getattr(m, "__name__", m)
+)
+def test_an_engine_reaches_no_other_engine(module: ModuleType, package: str) -> None:
     assert module.__file__ is not None
-    path = Path(module.__file__)
-    assert forbidden_imports(path.read_text(encoding="utf-8")) == []
+    own = module.__name__.rsplit(".", 1)[-1]
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    assert forbidden_imports(source, package, own) == []
 
 
 @pytest.mark.parametrize(
     "source",
     [
         "from . import meals",
-        "from .meals import ENGINE",
+        "from .meals import COMPOSERS",
         "from monstercoach_scheduler.engines import meals",
-        "from monstercoach_scheduler.engines.meals import ENGINE",
         "import monstercoach_scheduler.engines.meals",
-        "from monstercoach_scheduler.registry import all_engines",
-        "from .. import lst",
+        "from monstercoach_schemas.lst.meals import LUNCH_REMINDER",
+        "from monstercoach_schemas.lst import meals",
+        "from monstercoach_schemas.lst.registry import all_engines",
+        "from monstercoach_scheduler.tick import Ticker",
+        "from .. import composers",
     ],
 )
 def test_the_import_check_catches_a_cross_engine_import(source: str) -> None:
-    assert forbidden_imports(source) != []
+    assert forbidden_imports(source, LOGIC_PACKAGE, "checkin") != []
 
 
 @pytest.mark.parametrize(
     "source",
     [
-        "from .base import Engine",
-        "from monstercoach_scheduler.engines.base import Engine",
-        "from monstercoach_scheduler.engines import base",
+        "from .base import FireContext",
+        "from monstercoach_scheduler.engines.base import Compose",
+        "from monstercoach_schemas.lst.checkin import MORNING_PROMPT",
+        "from monstercoach_schemas.lst.base import Trigger",
         "from monstercoach_schemas.domain import DeliveryKind",
         "import monstercoach_kit.bus",
         "from datetime import time",
     ],
 )
-def test_the_import_check_allows_base_schemas_kit_and_stdlib(source: str) -> None:
-    assert forbidden_imports(source) == []
+def test_the_import_check_allows_own_declaration_base_schemas_kit_and_stdlib(source: str) -> None:
+    assert forbidden_imports(source, LOGIC_PACKAGE, "checkin") == []
+
+
+def test_every_declared_trigger_has_logic_and_nothing_else_does() -> None:
+    assert set(composers.COMPOSERS) == {(t.engine, t.trigger) for t in all_triggers()}
 
 
 # --- what each trigger composes ---------------------------------------------------------------
@@ -272,7 +312,7 @@ def _context(trigger: Trigger, client: ClientFacts | None = CLIENT) -> FireConte
 def test_each_trigger_composes_what_it_declares_and_it_is_valid_on_the_wire(
     trigger: Trigger,
 ) -> None:
-    messages = trigger.compose(_context(trigger))
+    messages = composers.compose_for(trigger)(_context(trigger))
     first = messages[0]
     assert first.type == trigger.emits.message_type
     if trigger.emits.kind is not None:
@@ -290,11 +330,13 @@ def test_the_same_fire_composes_the_same_ids(trigger: Trigger) -> None:
         return [(m.idempotency_key, m.trace_id, getattr(m.payload, "delivery_id", None),
                  getattr(m.payload, "card_id", None)) for m in messages]  # fmt: skip
 
-    assert ids(trigger.compose(_context(trigger))) == ids(trigger.compose(_context(trigger)))
+    assert ids(composers.compose_for(trigger)(_context(trigger))) == ids(
+        composers.compose_for(trigger)(_context(trigger))
+    )
 
 
 def test_the_job_card_follows_targets_and_training_days() -> None:
-    [delivery, issued] = jobcard.MORNING_CARD.compose(_context(jobcard.MORNING_CARD))
+    [delivery, issued] = jobcard.compose_card(_context(jobcard_lst.MORNING_CARD))
     labels = [item.label for item in issued.payload.items]  # type: ignore[attr-defined]
     assert labels == [
         "Hit 140 g protein",
@@ -305,7 +347,7 @@ def test_the_job_card_follows_targets_and_training_days() -> None:
     ]
     assert "Ana" in delivery.payload.text  # type: ignore[attr-defined]
     rest_day = replace(CLIENT, training_days=(Weekday.MON,))
-    [_, issued] = jobcard.MORNING_CARD.compose(_context(jobcard.MORNING_CARD, rest_day))
+    [_, issued] = jobcard.compose_card(_context(jobcard_lst.MORNING_CARD, rest_day))
     assert "10 min mobility" in [item.label for item in issued.payload.items]  # type: ignore[attr-defined]
 
 
@@ -326,5 +368,5 @@ def test_any_valid_client_gets_valid_messages(
         target_water_ml=water,
     )  # fmt: skip
     for trigger in all_triggers():
-        for message in trigger.compose(_context(trigger, client)):
+        for message in composers.compose_for(trigger)(_context(trigger, client)):
             assert parse_message(message.model_dump_json()) == message

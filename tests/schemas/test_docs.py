@@ -139,11 +139,11 @@ def test_service_generators_are_written_and_checked(
     tmp_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_plugins(
-        monkeypatch, FakeEntryPoint("scheduler", [("docs/LST_Master.md", lambda: "# LST\n")])
+        monkeypatch, FakeEntryPoint("someservice", [("docs/someservice.md", lambda: "# Some\n")])
     )
     assert check(tmp_root) == 1
     assert runner.invoke(app, ["generate", "--root", str(tmp_root)]).exit_code == 0
-    assert (tmp_root / "docs/LST_Master.md").read_text() == "# LST\n"
+    assert (tmp_root / "docs/someservice.md").read_text() == "# Some\n"
     assert check(tmp_root) == 0
 
 

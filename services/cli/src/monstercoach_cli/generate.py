@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from monstercoach_schemas.docs import render_schema_definitions
+from monstercoach_schemas.lst.render import render_lst_master
 
 Render = Callable[[], str]
 Generator = tuple[str, Render]
@@ -29,6 +30,7 @@ ENTRY_POINT_GROUP = "monstercoach.generators"
 
 BUILTIN_GENERATORS: list[Generator] = [
     ("docs/schema_definitions.md", render_schema_definitions),
+    ("docs/LST_Master.md", render_lst_master),
 ]
 
 

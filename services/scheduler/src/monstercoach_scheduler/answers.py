@@ -23,11 +23,11 @@ import asyncpg
 from monstercoach_kit.bus import BatchHandler, HandlerResult, PermanentError
 from monstercoach_kit.idempotency import IdempotentHandler
 from monstercoach_schemas.domain import DeliveryStatus
+from monstercoach_schemas.lst.base import Trigger
+from monstercoach_schemas.lst.plan import client_triggers
 from monstercoach_schemas.messages import DeliveryOutcome, Message
 
 from . import store
-from .engines.base import Trigger
-from .plan import client_triggers
 
 SCOPE = "scheduler.ledger"
 

@@ -17,13 +17,13 @@ from rich.table import Table
 from monstercoach_kit.bus import open_bus
 from monstercoach_kit.db import create_pool
 from monstercoach_kit.settings import KitSettings
+from monstercoach_schemas.lst.plan import Override, client_triggers, deadline_at, next_client_fire
+from monstercoach_schemas.lst.timing import InvalidScheduleError, local_wall
 
 from . import store
-from .plan import Override, client_triggers, deadline_at, next_client_fire
 from .service import coach_zone
 from .settings import SchedulerSettings
 from .tick import Ticker
-from .timing import InvalidScheduleError, local_wall
 
 console = Console()
 

@@ -25,13 +25,13 @@ from monstercoach_kit.idempotency import DatabaseGate
 from monstercoach_kit.log import get_logger
 from monstercoach_kit.runtime import Runtime, open_runtime
 from monstercoach_kit.settings import KitSettings
+from monstercoach_schemas.lst.base import CoachLocalTime
+from monstercoach_schemas.lst.plan import coach_triggers
 from monstercoach_schemas.streams import Group, Stream
 
 from . import store
 from .answers import ledger_handler
-from .engines.base import CoachLocalTime
 from .leader import Leadership
-from .plan import coach_triggers
 from .settings import SchedulerSettings
 from .tick import Ticker, TickReport
 

@@ -15,9 +15,9 @@ from uuid import UUID
 import asyncpg
 
 from monstercoach_schemas.domain import Goal, Weekday
+from monstercoach_schemas.lst.plan import Override, weekdays_of
 
 from .engines.base import ClientFacts
-from .plan import Override, weekdays_of
 
 _CLIENT_COLUMNS = """
     c.discord_user_id, c.display_name, c.time_zone, c.goal, c.target_kcal,

@@ -34,6 +34,16 @@ from redis.exceptions import RedisError
 from monstercoach_kit.bus import StreamBus
 from monstercoach_kit.log import get_logger
 from monstercoach_schemas.domain import Evidence, FlagCode, FlagSeverity, FlagSource
+from monstercoach_schemas.lst.base import CoachLocalTime, Trigger
+from monstercoach_schemas.lst.plan import (
+    CLIENT_TRIGGERS,
+    Override,
+    client_triggers,
+    coach_triggers,
+    deadline_at,
+    next_client_fire,
+)
+from monstercoach_schemas.lst.timing import Fire, InvalidScheduleError, previous_fire
 from monstercoach_schemas.messages import (
     Envelope,
     FireMissed,
@@ -43,18 +53,10 @@ from monstercoach_schemas.messages import (
 )
 
 from . import store
-from .engines.base import FIRE_NAMESPACE, ClientFacts, CoachLocalTime, FireContext, Trigger
-from .plan import (
-    CLIENT_TRIGGERS,
-    Override,
-    client_triggers,
-    coach_triggers,
-    deadline_at,
-    next_client_fire,
-)
+from .composers import compose_for
+from .engines.base import FIRE_NAMESPACE, ClientFacts, FireContext
 from .settings import SchedulerSettings
 from .store import LedgerRows, NextFireRows
-from .timing import Fire, InvalidScheduleError, previous_fire
 
 log = get_logger(__name__)
 
@@ -352,7 +354,7 @@ class Ticker:
         try:
             if trigger is None:
                 raise LookupError("trigger no longer in the LST")
-            return trigger.compose(_context(trigger, row))
+            return compose_for(trigger)(_context(trigger, row))
         except Exception as exc:
             # An engine bug must not block every other fire: record it and move on.
             reason = f"could not compose: {type(exc).__name__}: {exc}"[:500]
@@ -378,7 +380,7 @@ class Ticker:
             context = FireContext(
                 trigger.engine, trigger.trigger, None, row["local_date"], row["scheduled_for"], None
             )
-            await self.bus.publish_many(trigger.compose(context))
+            await self.bus.publish_many(compose_for(trigger)(context))
             await self.pool.execute(
                 store.MARK_COACH_FIRE_SENT, row["engine"], row["trigger"], row["local_date"]
             )

@@ -1,8 +1,8 @@
-"""The scheduler's own declarations and planning functions, read by the api.
+"""The LST and its planning rules (shared with the scheduler), read by the api.
 
-The LST and the next-fire rules are imported from ``monstercoach_scheduler`` (its pure
-``registry``/``plan``/``timing``/``lst`` modules: no I/O, no clock) rather than copied or
-read back from its ``next_fires`` table, because:
+The LST and the next-fire rules come from :mod:`monstercoach_schemas.lst` — the same
+pure modules the scheduler runs (no I/O, no clock) — rather than being read back from
+the scheduler's ``next_fires`` table, because:
 
 * an override is validated by the very function the scheduler will run it through
   (``plan.effective_when``), so the api can never accept a schedule the scheduler refuses;
@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from fastapi.exceptions import RequestValidationError
 
-from monstercoach_scheduler.engines.base import (
+from monstercoach_schemas.domain import ClientStatus, Weekday
+from monstercoach_schemas.lst.base import (
     ClientLocalTime,
     CoachLocalTime,
     Engine,
@@ -30,20 +31,19 @@ from monstercoach_scheduler.engines.base import (
     Trigger,
     When,
 )
-from monstercoach_scheduler.lst import render_deadline, render_when
-from monstercoach_scheduler.plan import (
+from monstercoach_schemas.lst.plan import (
     Override as PlanOverride,
 )
-from monstercoach_scheduler.plan import (
+from monstercoach_schemas.lst.plan import (
     client_triggers,
     deadline_at,
     effective_when,
     next_client_fire,
     weekdays_of,
 )
-from monstercoach_scheduler.registry import all_engines, all_triggers
-from monstercoach_scheduler.timing import InvalidScheduleError
-from monstercoach_schemas.domain import ClientStatus, Weekday
+from monstercoach_schemas.lst.registry import all_engines, all_triggers
+from monstercoach_schemas.lst.render import render_deadline, render_when
+from monstercoach_schemas.lst.timing import InvalidScheduleError
 
 from ..errors import ApiError
 from .schemas import (

@@ -1,31 +1,19 @@
-"""The morning check-in: ask each client for weight, sleep, energy and notes.
+"""The check-in engine's logic: the morning prompt a client receives.
 
-Asked early enough to catch the morning weigh-in, answered by noon: after that the
-numbers are a guess, so an unanswered prompt becomes missed and the coach sees it.
+Its trigger (07:30, answered by noon) is declared in :mod:`monstercoach_schemas.lst.checkin`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
 from typing import Any
 
 from monstercoach_schemas.buttons import checkin_button
 from monstercoach_schemas.domain import DeliveryKind
+from monstercoach_schemas.lst.checkin import DEADLINE, MORNING_PROMPT
 from monstercoach_schemas.messages import Envelope
 
-from .base import (
-    DELIVERY_REQUESTED,
-    ClientLocalTime,
-    Emits,
-    Engine,
-    FireContext,
-    MissedPolicy,
-    Trigger,
-)
-
-ENGINE_ID = "checkin"
-DEADLINE = time(12, 0)
+from .base import Compose, FireContext
 
 
 def compose_prompt(ctx: FireContext) -> Sequence[Envelope[Any]]:
@@ -36,21 +24,4 @@ def compose_prompt(ctx: FireContext) -> Sequence[Envelope[Any]]:
     return [ctx.delivery(DeliveryKind.CHECKIN_PROMPT, text, [checkin_button(ctx.local_date)])]
 
 
-MORNING_PROMPT = Trigger(
-    engine=ENGINE_ID,
-    trigger="morning_prompt",
-    when=ClientLocalTime(time(7, 30)),
-    emits=Emits(DELIVERY_REQUESTED, DeliveryKind.CHECKIN_PROMPT),
-    deadline=DEADLINE,
-    missed_policy=MissedPolicy.MARK_MISSED,
-    description="DM the check-in prompt (weight, sleep, energy, notes); unanswered by noon "
-    "it is missed. A check-in sent before the prompt answers it: no prompt that day.",
-    compose=compose_prompt,
-    answered_by="checkin.answered",
-)
-
-ENGINE = Engine(
-    id=ENGINE_ID,
-    description="Daily morning check-in.",
-    triggers=(MORNING_PROMPT,),
-)
+COMPOSERS: dict[str, Compose] = {MORNING_PROMPT.trigger: compose_prompt}

@@ -1,18 +1,17 @@
-"""The job card: today's to-do items, issued in the morning and closed out at night.
+"""The job-card engine's logic: the morning card and the end-of-day close-out.
 
-Two triggers so a day has a clear start and end: the card is sent at 07:00, and at
-23:30 whatever the client neither did nor skipped becomes missed, so completion rates
-never count a silent item as still open.
+Its triggers (07:00 card, 23:30 close-out) are declared in
+:mod:`monstercoach_schemas.lst.jobcard`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
 from typing import Any
 
 from monstercoach_schemas.buttons import jobcard_item_buttons
 from monstercoach_schemas.domain import DeliveryKind, Weekday
+from monstercoach_schemas.lst.jobcard import CLOSE_OUT, MORNING_CARD
 from monstercoach_schemas.messages import (
     Envelope,
     JobCardClosedOut,
@@ -22,18 +21,8 @@ from monstercoach_schemas.messages import (
     JobCardIssuedPayload,
 )
 
-from .base import (
-    DELIVERY_REQUESTED,
-    ClientFacts,
-    ClientLocalTime,
-    Emits,
-    Engine,
-    FireContext,
-    MissedPolicy,
-    Trigger,
-)
+from .base import ClientFacts, Compose, FireContext
 
-ENGINE_ID = "jobcard"
 _WEEKDAYS = tuple(Weekday)
 
 
@@ -97,31 +86,7 @@ def compose_close_out(ctx: FireContext) -> Sequence[Envelope[Any]]:
     ]
 
 
-MORNING_CARD = Trigger(
-    engine=ENGINE_ID,
-    trigger="morning_card",
-    when=ClientLocalTime(time(7, 0)),
-    emits=Emits(DELIVERY_REQUESTED, DeliveryKind.JOBCARD),
-    # Items are answered one by one until the close-out; the card itself has no deadline.
-    deadline=None,
-    missed_policy=MissedPolicy.NONE,
-    description="DM today's job card with a Done/Skip button per item.",
-    compose=compose_card,
-)
-
-CLOSE_OUT = Trigger(
-    engine=ENGINE_ID,
-    trigger="close_out",
-    when=ClientLocalTime(time(23, 30)),
-    emits=Emits(DELIVERY_REQUESTED, DeliveryKind.JOBCARD_CLOSEOUT),
-    deadline=None,
-    missed_policy=MissedPolicy.CLOSE_OUT_ITEMS,
-    description="End of day: items still pending become missed; DM a short good-night.",
-    compose=compose_close_out,
-)
-
-ENGINE = Engine(
-    id=ENGINE_ID,
-    description="Daily job card and its end-of-day close-out.",
-    triggers=(MORNING_CARD, CLOSE_OUT),
-)
+COMPOSERS: dict[str, Compose] = {
+    MORNING_CARD.trigger: compose_card,
+    CLOSE_OUT.trigger: compose_close_out,
+}

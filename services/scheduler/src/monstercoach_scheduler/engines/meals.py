@@ -1,32 +1,19 @@
-"""Meal reminders: a nudge at lunch and at dinner to log what was eaten.
+"""The meals engine's logic: the lunch and dinner reminders a client receives.
 
-A reminder asks for nothing specific (a meal may be logged any time with ``/meal``), so
-there is no answer window and nothing becomes missed; the weekly metrics judge intake
-from the meals actually logged.
+Its triggers are declared in :mod:`monstercoach_schemas.lst.meals`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
 from typing import Any
 
 from monstercoach_schemas.buttons import meal_button
 from monstercoach_schemas.domain import DeliveryKind
+from monstercoach_schemas.lst.meals import DINNER_REMINDER, LUNCH_REMINDER
 from monstercoach_schemas.messages import Envelope
 
-from .base import (
-    DELIVERY_REQUESTED,
-    ClientLocalTime,
-    Compose,
-    Emits,
-    Engine,
-    FireContext,
-    MissedPolicy,
-    Trigger,
-)
-
-ENGINE_ID = "meals"
+from .base import Compose, FireContext
 
 
 def _reminder(meal: str) -> Compose:
@@ -37,30 +24,7 @@ def _reminder(meal: str) -> Compose:
     return compose
 
 
-LUNCH_REMINDER = Trigger(
-    engine=ENGINE_ID,
-    trigger="lunch_reminder",
-    when=ClientLocalTime(time(12, 30)),
-    emits=Emits(DELIVERY_REQUESTED, DeliveryKind.MEAL_REMINDER),
-    deadline=None,
-    missed_policy=MissedPolicy.NONE,
-    description="DM a reminder to log lunch with `/meal`.",
-    compose=_reminder("lunch"),
-)
-
-DINNER_REMINDER = Trigger(
-    engine=ENGINE_ID,
-    trigger="dinner_reminder",
-    when=ClientLocalTime(time(19, 0)),
-    emits=Emits(DELIVERY_REQUESTED, DeliveryKind.MEAL_REMINDER),
-    deadline=None,
-    missed_policy=MissedPolicy.NONE,
-    description="DM a reminder to log dinner with `/meal`.",
-    compose=_reminder("dinner"),
-)
-
-ENGINE = Engine(
-    id=ENGINE_ID,
-    description="Lunch and dinner logging reminders.",
-    triggers=(LUNCH_REMINDER, DINNER_REMINDER),
-)
+COMPOSERS: dict[str, Compose] = {
+    LUNCH_REMINDER.trigger: _reminder("lunch"),
+    DINNER_REMINDER.trigger: _reminder("dinner"),
+}

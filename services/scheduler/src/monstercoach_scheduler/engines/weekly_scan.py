@@ -1,21 +1,18 @@
-"""The weekly scan: review every client's week and raise flags for the coach.
+"""The weekly scan engine's logic: ask the flag worker to scan the week just ending.
 
-Runs on the coach's clock (Sunday evening, before the coach plans the next week), not
-per client: the flag worker scans the whole roster in one set-based pass.
+Its trigger (Sunday 18:00, coach time) is declared in
+:mod:`monstercoach_schemas.lst.weekly_scan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
 from typing import Any
 
-from monstercoach_schemas.domain import Weekday
+from monstercoach_schemas.lst.weekly_scan import SUNDAY_SCAN
 from monstercoach_schemas.messages import Envelope, ScanRequested, ScanRequestedPayload
 
-from .base import CoachLocalTime, Emits, Engine, FireContext, MissedPolicy, Trigger
-
-ENGINE_ID = "weekly_scan"
+from .base import Compose, FireContext
 
 
 def compose_scan(ctx: FireContext) -> Sequence[Envelope[Any]]:
@@ -30,19 +27,4 @@ def compose_scan(ctx: FireContext) -> Sequence[Envelope[Any]]:
     ]
 
 
-SUNDAY_SCAN = Trigger(
-    engine=ENGINE_ID,
-    trigger="sunday_scan",
-    when=CoachLocalTime(time(18, 0), (Weekday.SUN,)),
-    emits=Emits("scan.requested"),
-    deadline=None,
-    missed_policy=MissedPolicy.NONE,
-    description="Ask the flag worker to scan the week just ending and flag clients.",
-    compose=compose_scan,
-)
-
-ENGINE = Engine(
-    id=ENGINE_ID,
-    description="Weekly roster scan that feeds the coach's flags.",
-    triggers=(SUNDAY_SCAN,),
-)
+COMPOSERS: dict[str, Compose] = {SUNDAY_SCAN.trigger: compose_scan}

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monstercoach_scheduler.timing import (
+from monstercoach_schemas.domain import Weekday
+from monstercoach_schemas.lst.timing import (
     InvalidZoneError,
     local_instant,
     next_fire,
     previous_fire,
     zone,
 )
-from monstercoach_schemas.domain import Weekday
 from monstercoach_schemas.types import NOT_CLIENT_ZONES
 
 EVERY_DAY = tuple(Weekday)

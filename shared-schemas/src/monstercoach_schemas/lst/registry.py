@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .engines import checkin, jobcard, meals, weekly_scan
-from .engines.base import Engine, Trigger
+from . import checkin, jobcard, meals, weekly_scan
+from .base import Engine, Trigger
 
 ENGINE_MODULES: tuple[ModuleType, ...] = (checkin, jobcard, meals, weekly_scan)
 

@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monstercoach_schemas.domain import Weekday
-from monstercoach_schemas.types import NOT_CLIENT_ZONES
+from ..domain import Weekday
+from ..types import NOT_CLIENT_ZONES
 
 _WEEKDAYS = tuple(Weekday)  # Monday first, as date.weekday() counts
 _MINUTE = timedelta(minutes=1)

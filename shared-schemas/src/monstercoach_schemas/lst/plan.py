@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from monstercoach_schemas.domain import Weekday
-
-from .engines.base import ClientLocalTime, CoachLocalTime, Trigger
+from ..domain import Weekday
+from .base import ClientLocalTime, CoachLocalTime, Trigger
 from .registry import all_triggers
 from .timing import Fire, InvalidScheduleError, local_instant, next_fire, zone
 
