@@ -1,12 +1,15 @@
-"""``monstercoach scan``: run a scan directly (no stream), registered through the
-``monstercoach.cli`` entry-point group so the CLI package never imports this service."""
+"""``monstercoach scan``: run a scan directly (no stream); ``flags-eval`` and
+``flags-optimize``: score and compile the DSPy program on the labelled weeks. Registered
+through the ``monstercoach.cli`` entry-point group so the CLI package never imports this
+service."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, NoReturn
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
 from uuid import UUID
 
 import asyncpg
@@ -115,5 +118,66 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+STAND_IN_HELP = (
+    "Use a DummyLM that answers from the labels instead of DSPY_LM: runs without a model, "
+    "and its scores say nothing about one"
+)
+
+
+def flags_eval_command(
+    stand_in: Annotated[bool, typer.Option("--stand-in", help=STAND_IN_HELP)] = False,
+    split: Annotated[
+        Literal["dev", "train", "all"],
+        typer.Option(help="Which labelled weeks: the optimizer's held-out dev split, or more"),
+    ] = "dev",
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Weeks scored at once")] = 4,
+) -> None:
+    """Precision and recall per flag code on the labelled weeks: the rules alone, and the
+    rules plus the DSPy program with the configured LM (DSPY_LM)."""
+    from .evaluation.commands import flags_eval
+
+    flags_eval(console, stand_in=stand_in, which=split, threads=threads)
+
+
+def flags_optimize_command(
+    stand_in: Annotated[bool, typer.Option("--stand-in", help=STAND_IN_HELP)] = False,
+    optimizer: Annotated[
+        Literal["bootstrap", "mipro"],
+        typer.Option(help="BootstrapFewShot, or MIPROv2 (needs a real LM and optuna)"),
+    ] = "bootstrap",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to save the program JSON (default: DSPY_PROGRAM_PATH, else "
+            "the one shipped with the flag worker)"
+        ),
+    ] = None,
+    max_demos: Annotated[int, typer.Option(min=0, max=16, help="Demos per predictor")] = 4,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Weeks run at once")] = 4,
+) -> None:
+    """Compile the DSPy program on the labelled weeks' train split, score it on the dev
+    split and save it as JSON, which the flag worker loads."""
+    from .evaluation.commands import NoLanguageModel, flags_optimize
+
+    try:
+        flags_optimize(
+            console,
+            stand_in=stand_in,
+            optimizer=optimizer,
+            out=out,
+            max_demos=max_demos,
+            threads=threads,
+        )
+    except NoLanguageModel:
+        _fail(
+            "no language model: set DSPY_LM (and DSPY_API_BASE for a local server), "
+            "or pass --stand-in"
+        )
+    except (ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+
+
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan_command)
+    app.command("flags-eval")(flags_eval_command)
+    app.command("flags-optimize")(flags_optimize_command)

@@ -1,4 +1,4 @@
-"""The flag worker: weekly compliance scan with rules (and, later, a DSPy program).
+"""The flag worker: weekly compliance scan with rules and, with ``DSPY_LM``, a DSPy program.
 
 Entry point ``monstercoach-flagworker``.
 """

@@ -188,6 +188,7 @@ SELECT r.client_id, r.display_name, r.time_zone, r.goal, r.goal_weight_kg,
        coalesce(wt.days_prev, 0) AS weight_days_prev,
        wt.avg_prev AS weight_avg_prev,
        coalesce(wt.refs, '{}') AS weight_refs,
+       coalesce(wo.active, 0) AS workout_mask,
        coalesce(ck.active, 0) | coalesce(ml.meal_days, 0) | coalesce(it.marked, 0)
            | coalesce(wt.active, 0) | coalesce(wo.active, 0) | coalesce(dm.active, 0)
            AS active_mask,
@@ -255,6 +256,11 @@ class WeekMetrics(BaseModel):
     missed_streak_what: str | None
     """``engine/trigger`` of that run, or ``job card``."""
     missed_streak_refs: tuple[str, ...]
+    workout_days: int = 0
+    """Days with a workout logged. No rule reads it: it is what a language model checks
+    a client's "trained 4x this week" against. The rows' ids come with the client's
+    words (:func:`~.review.load_client_words`), only when a reviewer asks: the rules
+    pass does not pay for ids it never shows."""
 
     @property
     def checkin_rate(self) -> float | None:
@@ -401,6 +407,7 @@ def metrics_from_row(row: Mapping[str, Any]) -> WeekMetrics:
         missed_streak=streak,
         missed_streak_what=streak_what,
         missed_streak_refs=streak_refs,
+        workout_days=row["workout_mask"].bit_count(),
     )
 
 

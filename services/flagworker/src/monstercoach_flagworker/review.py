@@ -5,10 +5,10 @@ them, the client's own words) and returns the flags to raise: the rule flags wit
 rationale and a suggested action written for the coach, plus flags the rules cannot
 see (an injury in a DM, a self-report that contradicts the logs) with source ``dspy``.
 
-Today only :class:`RulesOnly` exists: it labels every rule flag so the coach knows no
-model looked at it. The DSPy program plugs in at :func:`build_reviewer`; it owns its
-own concurrency, timeouts and retry-then-fallback per client. Whatever a reviewer
-returns, :func:`keep_rule_flags` makes sure no rule flag is ever dropped.
+:class:`RulesOnly` labels every rule flag so the coach knows no model looked at it;
+:class:`~.dspy_review.DspyReviewer` (chosen by :func:`build_reviewer` when ``DSPY_LM``
+is set) owns its concurrency, timeouts and retry-then-fallback per client. Whatever a
+reviewer returns, :func:`keep_rule_flags` makes sure no rule flag is ever dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncpg
 
 from .metrics import WeekMetrics
 from .rules import DraftFlag
+from .settings import ReviewSettings
 
 RULES_ONLY_NOTE = "rules-only: no LM configured"
 
@@ -40,6 +41,10 @@ class Said:
 class ClientWords:
     checkin_notes: tuple[Said, ...] = ()
     direct_messages: tuple[Said, ...] = ()
+    logged_workouts: tuple[Said, ...] = ()
+    """Not words (``text`` is empty) and never shown to a model: the week's workout rows,
+    which a recon flag cites against "trained 4x". Loaded here because only a reviewer
+    needs them."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +86,17 @@ def _labelled(flag: DraftFlag) -> DraftFlag:
     return replace(flag, rationale=f"[{RULES_ONLY_NOTE}] {flag.rationale}")
 
 
-def build_reviewer() -> Reviewer:
-    """The reviewer the worker and the CLI use; the DSPy program will be chosen here
-    when ``DSPY_LM`` is set."""
-    return RulesOnly()
+def build_reviewer(settings: ReviewSettings | None = None) -> Reviewer:
+    """The reviewer the worker and the CLI use: the DSPy program (with its compiled
+    state) when ``DSPY_LM`` is set, else rules-only."""
+    settings = settings or ReviewSettings()
+    if not settings.lm:
+        return RulesOnly()
+    # Imported here: DSPy and LiteLLM take a second or two to import, which a rules-only
+    # worker (or a plain `monstercoach scan`) need not pay.
+    from .dspy_review import DspyReviewer
+
+    return DspyReviewer.from_settings(settings)
 
 
 def keep_rule_flags(
@@ -111,6 +123,10 @@ FROM direct_messages AS d
 JOIN clients AS c ON c.id = d.client_id
 WHERE d.client_id = ANY($1::uuid[])
   AND (d.received_at AT TIME ZONE c.time_zone)::date BETWEEN $2::date AND $3::date
+UNION ALL
+SELECT w.client_id, 'workout', w.id::text, w.local_date, ''
+FROM workout_logs AS w
+WHERE w.client_id = ANY($1::uuid[]) AND w.local_date BETWEEN $2::date AND $3::date
 ORDER BY 1, 4, 3
 """
 
@@ -118,16 +134,17 @@ ORDER BY 1, 4, 3
 async def load_client_words(
     conn: asyncpg.Connection | asyncpg.Pool, client_ids: Sequence[UUID], monday: date
 ) -> dict[UUID, ClientWords]:
-    """Check-in notes and DMs of the week (client-local dates), for every client given."""
+    """Check-in notes and DMs of the week (client-local dates), and the workout rows a
+    recon flag may cite, for every client given."""
     rows = await conn.fetch(WORDS_SQL, list(client_ids), monday, monday + timedelta(days=6))
-    notes: dict[UUID, list[Said]] = {}
-    dms: dict[UUID, list[Said]] = {}
+    found: dict[str, dict[UUID, list[Said]]] = {"checkin": {}, "dm": {}, "workout": {}}
     for row in rows:
-        target = notes if row["kind"] == "checkin" else dms
-        target.setdefault(row["client_id"], []).append(
+        found[row["kind"]].setdefault(row["client_id"], []).append(
             Said(row["ref"], row["local_date"], row["text"])
         )
     return {
-        client_id: ClientWords(tuple(notes.get(client_id, ())), tuple(dms.get(client_id, ())))
+        client_id: ClientWords(
+            *(tuple(found[kind].get(client_id, ())) for kind in ("checkin", "dm", "workout"))
+        )
         for client_id in client_ids
     }

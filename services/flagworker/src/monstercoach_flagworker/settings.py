@@ -11,13 +11,17 @@ Threshold semantics, so "at the threshold" is never ambiguous:
 
 A ``*_high`` variant of a threshold is where the flag's severity goes up a step.
 The defaults are what a coach would pick for a general roster; see README's table.
+
+:class:`ReviewSettings` (``DSPY_`` prefix) configures the language model that reviews
+the rules' flags; without ``DSPY_LM`` the worker runs rules-only.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Ratio = Annotated[float, Field(ge=0, le=1)]
@@ -106,3 +110,57 @@ class FlagSettings(BaseSettings):
         if wrong:
             raise ValueError(f"the high step must be beyond the flag's limit: {', '.join(wrong)}")
         return self
+
+
+class ReviewSettings(BaseSettings):
+    """The DSPy review (``DSPY_`` prefix). Without ``DSPY_LM`` nothing here is used."""
+
+    model_config = SettingsConfigDict(env_prefix="DSPY_", env_file=".env", extra="ignore")
+
+    lm: str = Field(
+        default="",
+        description="LiteLLM model string (openai/gpt-4o-mini, ollama_chat/llama3.1, "
+        "openai/<name> with DSPY_API_BASE for a local OpenAI-compatible server); "
+        "empty means rules-only",
+    )
+    api_base: str | None = Field(default=None, description="the LM server's base URL")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="the LM's API key; unset, LiteLLM reads the provider's own variable "
+        "(OPENAI_API_KEY, ...)",
+    )
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.0
+    retry_temperature: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.7,
+        description="an invalid answer is asked for once more, at this temperature, so "
+        "the retry is not the same answer again",
+    )
+    max_tokens: Annotated[int, Field(ge=256, le=32_000)] = 2000
+    concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=32,
+        description="LM calls in flight at once, over all clients; lower it for a local "
+        "server that serves few requests at once (its queue counts against the timeout)",
+    )
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=60.0, description="one LM call; a timeout fails that client's review only"
+    )
+    lm_retries: Annotated[int, Field(ge=0, le=5)] = Field(
+        default=2, description="retries of a transport error or rate limit inside one call"
+    )
+    program_path: Path | None = Field(
+        default=None,
+        description="compiled program JSON (monstercoach flags-optimize); default: the one "
+        "shipped with the flag worker",
+    )
+    words_max_items: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=20, description="check-in notes and DMs per client sent to the LM (newest)"
+    )
+    words_max_chars: Annotated[int, Field(ge=50, le=4000)] = Field(
+        default=600, description="characters of one note or DM sent to the LM"
+    )
+
+    @field_validator("api_base", "api_key", "program_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `DSPY_PROGRAM_PATH=` in a .env means "the default", not the current directory.
+        return None if value == "" else value
