@@ -24,16 +24,17 @@ migrate: setup ## Apply database migrations (DATABASE_URL)
 seed: migrate ## Load demo data: a coach and 25 clients with four weeks of history
 	$(RUN) monstercoach seed-demo
 
-dev: seed ## Run the services locally against DATABASE_URL / REDIS_URL (dry-run Discord)
-	@echo "Starting api on http://127.0.0.1:8000 and the workers; Ctrl-C stops all."
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(RUN) monstercoach-api & \
-	  $(RUN) monstercoach-bot & \
-	  $(RUN) monstercoach-scheduler & \
-	  $(RUN) monstercoach-flagworker & \
-	  wait
+# Which PostgreSQL and Redis (configured, local ports, or embedded under .data/), the
+# migrations and the demo seed are `monstercoach dev`'s own steps: only it knows the
+# database it picked. DEV_FLAGS passes options, e.g. DEV_FLAGS="--speed 60" (see README).
+DEV_FLAGS ?=
+dev: setup $(if $(wildcard web/package.json),web-setup) ## Run everything locally: services, simulated clients, Battle Station (dry-run Discord)
+	$(RUN) monstercoach dev $(DEV_FLAGS)
 
-test: setup ## Run the whole test suite against real PostgreSQL and Redis
+test: test-python test-web ## Run the whole test suite (Python, then Battle Station) against real PostgreSQL and Redis
+
+# web-setup too: the generated-files test renders the web's types with openapi-typescript.
+test-python: setup web-setup ## Run the Python tests
 	$(RUN) pytest
 
 lint: setup ## ruff (lint + format check) and mypy
@@ -45,10 +46,10 @@ format: setup ## Apply ruff's formatting and safe fixes
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-generate: setup ## Regenerate docs/schema_definitions.md (and every other generated file)
+generate: setup web-setup ## Regenerate docs/schema_definitions.md (and every other generated file)
 	$(RUN) monstercoach generate
 
-check-generated: setup ## Fail when a generated file is stale
+check-generated: setup web-setup ## Fail when a generated file is stale
 	$(RUN) monstercoach generate --check
 
 bench: setup ## Run the benchmarks in bench/
@@ -66,3 +67,26 @@ up: ## Run the whole system in containers (docker compose); Battle Station on :8
 
 down: ## Stop the containers (data volumes stay; `docker compose down -v` wipes them)
 	docker compose --profile demo down
+
+# --- Battle Station (web/) -------------------------------------------------------------------
+
+.PHONY: web-setup web-chromium test-web
+CHROMIUM_PATH ?= /usr/bin/chromium
+
+# npm ci again only when the lock changed (npm writes this file on every install).
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web-setup: web/node_modules/.package-lock.json ## Install Battle Station's npm packages (npm ci)
+
+# playwright-core drives the system's Chromium: Playwright's own downloads are not
+# reachable here. Installed with apt when missing (CI runs as root on Debian).
+web-chromium: ## Make sure Chromium is installed for the browser e2e
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "install Chromium (apt-get install chromium) or set CHROMIUM_PATH" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; \
+	fi
+
+test-web: setup web-setup web-chromium ## Battle Station: type check, lint, unit tests, build, browser e2e (real api)
+	cd web && npm run typecheck && npm run lint && npm test
+	cd web && UV="$(UV)" CHROMIUM_PATH="$(CHROMIUM_PATH)" npm run test:e2e

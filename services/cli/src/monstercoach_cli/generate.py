@@ -23,6 +23,8 @@ import typer
 from monstercoach_schemas.docs import render_schema_definitions
 from monstercoach_schemas.lst.render import render_lst_master
 
+from .webtypes import web_types_generators
+
 Render = Callable[[], str]
 Generator = tuple[str, Render]
 
@@ -46,7 +48,9 @@ def plugin_generators() -> list[Generator]:
 
 
 def all_generators() -> list[Generator]:
-    generators = BUILTIN_GENERATORS + plugin_generators()
+    plugins = plugin_generators()
+    # The web's types derive from the api's OpenAPI document, one of the plugins'.
+    generators = BUILTIN_GENERATORS + plugins + web_types_generators(plugins)
     for path, _render in generators:
         _check_relative(path)
     paths = [path for path, _render in generators]

@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { api, call } from '../api/client';
+import { useClearCache } from '../auth/actions';
+import { rememberNext, safeNext } from '../auth/next';
+import { FullPage } from '../components/Layout';
+import { ErrorNotice } from '../components/States';
+
+/** Local development only (`npm run dev` against an api with API_DEV_LOGIN=true): the
+ * branch is compiled out of production builds. */
+function DevLogin({ next }: { next: string }) {
+  const navigate = useNavigate();
+  const clearCache = useClearCache();
+  const [error, setError] = useState<unknown>(null);
+  const logIn = async () => {
+    try {
+      await call(api.POST('/auth/dev-login', { body: {} }));
+      await clearCache();
+      navigate(next, { replace: true });
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return (
+    <div className="dev-login">
+      <button type="button" onClick={() => void logIn()}>
+        Dev login (local only)
+      </button>
+      {error ? <ErrorNotice error={error} /> : null}
+    </div>
+  );
+}
+
+export function LoginPage() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  return (
+    <FullPage title="Battle Station">
+      <p>MonsterCoach’s dashboard for coaches: who needs you today, and why.</p>
+      {next !== '/' && <p className="notice">Log in to carry on where you were.</p>}
+      {/* A full page visit, not a fetch: the api sends the browser on to Discord. */}
+      <a className="button primary" href="/api/auth/login" onClick={() => rememberNext(next)}>
+        Log in with Discord
+      </a>
+      {import.meta.env.DEV && <DevLogin next={next} />}
+    </FullPage>
+  );
+}
