@@ -115,6 +115,34 @@ class TestLogin:
             assert (await client.get("/auth/me")).status_code == 401
         assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0
 
+    @pytest.mark.parametrize(
+        ("who", "expected"),
+        [(STRANGER_ID, "not_a_coach"), ("forged-state", "oauth_state_mismatch")],
+    )
+    async def test_a_browser_that_cannot_log_in_goes_back_to_the_login_page(
+        self,
+        kit_settings: KitSettings,
+        api_settings: ApiSettings,
+        discord: FakeDiscord,
+        who: str,
+        expected: str,
+    ) -> None:
+        if who == STRANGER_ID:
+            discord.user = {"id": STRANGER_ID, "username": "stranger", "global_name": None}
+        async with running_app(create_app(kit_settings, api_settings)) as client:
+            callback = await consent_at_discord(client)
+            params = dict(callback.params)
+            if who == "forged-state":
+                params["state"] = "someone-elses"
+            response = await client.get(
+                callback.path, params=params, headers={"accept": "text/html,*/*;q=0.8"}
+            )
+            assert response.status_code == 303
+            assert response.headers["location"] == (
+                f"https://test/battle-station/login?error={expected}"
+            )
+            assert session_cookie(client) is None
+
     async def test_cancel_at_discord_is_a_clear_400(
         self, kit_settings: KitSettings, api_settings: ApiSettings, discord: FakeDiscord
     ) -> None:

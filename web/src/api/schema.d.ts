@@ -16,6 +16,10 @@ export interface paths {
          * Auth Callback
          * @description Discord sends the browser back here: check state, exchange the code, check the
          *     allowlist, set the session cookie.
+         *
+         *     A browser (it asks for HTML) that cannot be logged in is sent back to Battle
+         *     Station's login page with the error code, not left on a page of JSON; any other
+         *     client gets the status and the error shape.
          */
         get: operations["auth_callback"];
         put?: never;

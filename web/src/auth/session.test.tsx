@@ -30,6 +30,14 @@ describe('the session', () => {
     expect(location()).toBe('/login?next=%2F%3Fseverity%3Dhigh');
   });
 
+  it('says why Discord sent the browser back without a session', async () => {
+    mockApi({ 'GET /auth/me': apiError(401, 'not_authenticated', 'Log in with Discord.') });
+    renderApp('/login?error=not_a_coach');
+    expect(await screen.findByRole('alert')).toHaveTextContent('not a coach here');
+    renderApp('/login?error=%3Cimg%20src%3Dx%3E');
+    expect(await screen.findByText(/did not complete \(<img src=x>\)/)).toBeVisible();
+  });
+
   it('logs in with the dev login when running locally', async () => {
     let loggedIn = false;
     const api = mockApi({

@@ -31,12 +31,29 @@ function DevLogin({ next }: { next: string }) {
   );
 }
 
+/** Why the api sent the browser back from Discord (`/login?error=<code>`). */
+const LOGIN_FAILURES: Record<string, string> = {
+  not_a_coach: 'That Discord account is not a coach here. Log in with your coach account.',
+  oauth_state_mismatch: 'That login link expired or was opened in another browser. Log in again.',
+  oauth_denied: 'Discord did not grant the login. Log in again and choose Authorize.',
+};
+
+function loginFailure(code: string): string {
+  return LOGIN_FAILURES[code] ?? `The login did not complete (${code}). Try again.`;
+}
+
 export function LoginPage() {
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
+  const failed = params.get('error');
   return (
     <FullPage title="Battle Station">
       <p>MonsterCoach’s dashboard for coaches: who needs you today, and why.</p>
+      {failed && (
+        <p className="notice error" role="alert">
+          {loginFailure(failed)}
+        </p>
+      )}
       {next !== '/' && <p className="notice">Log in to carry on where you were.</p>}
       {/* A full page visit, not a fetch: the api sends the browser on to Discord. */}
       <a className="button primary" href="/api/auth/login" onClick={() => rememberNext(next)}>

@@ -6,7 +6,9 @@ import hmac
 import ipaddress
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -92,7 +94,32 @@ async def auth_callback(
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RedirectResponse:
     """Discord sends the browser back here: check state, exchange the code, check the
-    allowlist, set the session cookie."""
+    allowlist, set the session cookie.
+
+    A browser (it asks for HTML) that cannot be logged in is sent back to Battle
+    Station's login page with the error code, not left on a page of JSON; any other
+    client gets the status and the error shape.
+    """
+    try:
+        return await _complete_login(request, settings, sessions, conn, state, code, error)
+    except ApiError as exc:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        login_page = f"{settings.web_url.rstrip('/')}/login?{urlencode({'error': exc.code})}"
+        back = RedirectResponse(login_page, status_code=303)
+        sessions.clear_login_cookie(back)
+        return back
+
+
+async def _complete_login(
+    request: Request,
+    settings: ApiSettings,
+    sessions: Sessions,
+    conn: asyncpg.Connection,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+) -> RedirectResponse:
     login = _started_login(request, sessions, state)
     if error or not code:
         raise ApiError(
