@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
@@ -25,6 +26,7 @@ from monstercoach_schemas.messages import (
     parse_message,
 )
 from monstercoach_schemas.streams import Stream
+from tests.bot.harness import Harness, running_bot
 from tests.discord_sim.conftest import TOKEN, sim  # noqa: F401  (the simulator fixture)
 
 
@@ -100,3 +102,16 @@ async def outcomes(bus: StreamBus) -> list[DeliveryOutcomePayload]:
         assert isinstance(message, DeliveryOutcome)
         found.append(message.payload)
     return found
+
+
+@pytest.fixture
+async def harness(
+    sim: Simulator,  # noqa: F811
+    pool: asyncpg.Pool,
+    bus: StreamBus,
+    redis: aioredis.Redis,
+    redis_prefix: str,
+) -> AsyncIterator[Harness]:
+    """A running gateway bot (see ``tests/bot/harness.py``)."""
+    async with running_bot(sim, pool, bus, redis, redis_prefix) as running:
+        yield running

@@ -26,6 +26,8 @@ async def test_main_delivers_from_the_stream(
         "MC_KEY_PREFIX": redis_prefix,
         "DISCORD_TOKEN": TOKEN,
         "BOT_DISCORD_API_BASE": sim.api_base,
+        # With a token the gateway runs beside delivery (tests/bot/test_gateway.py).
+        "BOT_DISCORD_GATEWAY_URL": sim.gateway_url,
     }.items():
         monkeypatch.setenv(name, value)
     await bus.publish(delivery(USER))

@@ -1,8 +1,10 @@
 """The bot's own settings (``BOT_`` prefix), beside the kit's ``KitSettings``.
 
-``DISCORD_TOKEN`` is read under its well-known name. Without it the bot runs in dry-run
-mode: deliveries are recorded as ``dry_run`` with their rendered text and nothing is
-sent, so the whole system runs locally with no Discord account.
+``DISCORD_TOKEN`` and ``COACH_DISCORD_IDS`` are read under their well-known names (the
+api reads the same allowlist). Without a token the bot runs in dry-run mode: deliveries
+are recorded as ``dry_run`` with their rendered text and nothing is sent, so the whole
+system runs locally with no Discord account; the gateway (commands, buttons, DMs) runs
+only with a token.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from monstercoach_kit.settings import Environment, KitSettings
+from monstercoach_schemas.types import DiscordId
 
 DISCORD_GLOBAL_LIMIT_PER_SECOND = 50
 """Discord's global limit per bot token, every REST call counted."""
@@ -27,6 +30,21 @@ class BotSettings(BaseSettings):
     discord_api_base: str = Field(
         default="https://discord.com/api/v10",
         description="Discord REST base URL; point it at monstercoach-discord-sim to rehearse",
+    )
+    discord_gateway_url: str = Field(
+        default="wss://gateway.discord.gg/",
+        description="Discord gateway URL; ws://127.0.0.1:PORT/gateway for the simulator",
+    )
+    coach_discord_ids: Annotated[frozenset[DiscordId], NoDecode] = Field(
+        default=frozenset(),
+        validation_alias=AliasChoices("COACH_DISCORD_IDS", "BOT_COACH_DISCORD_IDS"),
+        description="comma-separated Discord user ids allowed to use the coach commands; "
+        "free-text DMs from clients are relayed to each of them",
+    )
+    message_content_intent: bool = Field(
+        default=False,
+        description="ask for the privileged message-content intent; DMs to the bot carry "
+        "their text without it, and asking without the portal toggle stops the gateway",
     )
     discord_requests_per_second: Annotated[
         float, Field(gt=0, le=DISCORD_GLOBAL_LIMIT_PER_SECOND)
@@ -58,6 +76,16 @@ class BotSettings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         # `DISCORD_TOKEN=` as copied from .env.example means "no token": dry-run.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("coach_discord_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    def is_coach(self, discord_user_id: int | str) -> bool:
+        return str(discord_user_id) in self.coach_discord_ids
 
     @property
     def dry_run(self) -> bool:

@@ -9,7 +9,15 @@ In tests::
 """
 
 from .app import SimConfig
+from .interactions import InteractionRefused, Upload
 from .ratelimit import BucketSpec
 from .server import Simulator, running_simulator
 
-__all__ = ["BucketSpec", "SimConfig", "Simulator", "running_simulator"]
+__all__ = [
+    "BucketSpec",
+    "InteractionRefused",
+    "SimConfig",
+    "Simulator",
+    "Upload",
+    "running_simulator",
+]

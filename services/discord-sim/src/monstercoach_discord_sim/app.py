@@ -11,15 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from .faults import Fault, FaultKind, Faults
+from .gateway import (
+    CLOSE_AUTHENTICATION_FAILED,
+    CLOSE_DISALLOWED_INTENTS,
+    HEARTBEAT,
+    HEARTBEAT_ACK,
+    HEARTBEAT_INTERVAL_MS,
+    HELLO,
+    IDENTIFY,
+    MESSAGE_CONTENT,
+    RESUME,
+    Gateway,
+    Session,
+    ready_payload,
+)
 from .ratelimit import Buckets, BucketSpec, Window, bucket_hash, ceil_ms, retry_after_header
 from .validation import is_empty, is_snowflake, message_problem
 from .world import JsonObject, Stats, World, user_object
@@ -35,6 +51,10 @@ DEFAULT_ROUTE_LIMITS = {
     "get_me": BucketSpec(5, 1.0),
     "create_followup": BucketSpec(5, 5.0),
     "edit_original": BucketSpec(5, 5.0),
+    # Discord's documented reaction limit: one per quarter second per channel.
+    "add_reaction": BucketSpec(1, 0.25),
+    # Undocumented; roomy enough that a test's restarts never wait on it.
+    "bulk_commands": BucketSpec(10, 20.0),
 }
 
 TOKEN_ROUTES = frozenset(
@@ -44,6 +64,8 @@ TOKEN_ROUTES = frozenset(
 
 INTERACTION_REPLIES_WITH_MESSAGE = {4: False, 5: True}
 """Callback types that create the original response message → whether it is "loading"."""
+DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = 6, 7, 8, 9
+COMPONENT_INTERACTION, AUTOCOMPLETE_INTERACTION, MODAL_SUBMIT_INTERACTION = 3, 4, 5
 
 
 DISCORD_GLOBAL_LIMIT = BucketSpec(50, 1.0)
@@ -60,6 +82,8 @@ class SimConfig:
     minutes"."""
     token: str | None = None
     """Accept only this bot token; ``None`` accepts any."""
+    message_content_granted: bool = True
+    """Whether the application was granted the privileged message-content intent."""
 
 
 @dataclass
@@ -72,9 +96,11 @@ class SimState:
     buckets: Buckets = field(init=False)
     in_flight: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+    gateway: Gateway = field(init=False)
 
     def __post_init__(self) -> None:
         self.world = World(nonce_window_seconds=self.config.nonce_window_seconds)
+        self.gateway = Gateway(message_content_granted=self.config.message_content_granted)
         self.buckets = Buckets({**DEFAULT_ROUTE_LIMITS, **self.config.route_limits})
         self.idle.set()
 
@@ -223,7 +249,7 @@ async def discord_edge(request: web.Request, handler: Handler) -> web.StreamResp
     route = request.match_info.route.name
     if route is None:
         return discord_error(404, 0, "404: Not Found")
-    if route.startswith("sim_"):
+    if route.startswith("sim_") or route == "gateway":
         return await handler(request)
     state = request.app[STATE]
     state.stats.requests[route] += 1
@@ -237,6 +263,7 @@ async def discord_edge(request: web.Request, handler: Handler) -> web.StreamResp
         if not state.in_flight:
             state.idle.set()
     state.stats.statuses[response.status] += 1
+    state.world.changed()  # whoever waits on the world may be waiting on the counters
     if response.headers.get("Server") != "cloudflare":
         response.headers["Via"] = "1.1 google"
     return response
@@ -334,7 +361,67 @@ async def edit_message(request: web.Request) -> web.Response:
     problem = message_problem(body)
     if problem:
         return invalid_form(*problem)
-    return discord_json(edit(message, body))
+    edited = edit(message, body)
+    world.changed()
+    return discord_json(edited)
+
+
+async def add_reaction(request: web.Request) -> web.StreamResponse:
+    world = request.app[STATE].world
+    info = request.match_info
+    if world.find_message(info["channel_id"], info["message_id"]) is None:
+        return discord_error(404, 10008, "Unknown Message")
+    world.reactions.setdefault(info["message_id"], []).append(info["emoji"])
+    world.changed()
+    return web.Response(status=204)
+
+
+COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+
+
+def command_problem(command: JsonObject, where: str) -> tuple[str, str] | None:
+    name = str(command.get("name", ""))
+    if not COMMAND_NAME.match(name) or name != name.lower():
+        return f"{where}.name", "Command name is invalid"
+    if not 1 <= len(command.get("description") or "") <= 100:
+        return f"{where}.description", "Must be between 1 and 100 in length."
+    options = command.get("options") or []
+    if len(options) > 25:
+        return f"{where}.options", "Must be 25 or fewer in length."
+    for i, option in enumerate(options):
+        problem = command_problem(option, f"{where}.options.{i}")
+        if problem:
+            return problem
+    return None
+
+
+async def bulk_commands(request: web.Request) -> web.Response:
+    """Overwrite the application's global commands (what ``CommandTree.sync`` sends)."""
+    state = request.app[STATE]
+    application_id = request.match_info["application_id"]
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, list):
+        return invalid_form("_root", "Must be an array.")
+    for i, command in enumerate(body):
+        problem = command_problem(command, str(i))
+        if problem:
+            return invalid_form(*problem)
+    stored = [
+        {
+            "id": state.world.ids.next(),
+            "application_id": application_id,
+            "version": state.world.ids.next(),
+            "type": 1,
+            **command,
+        }
+        for command in body
+    ]
+    state.world.commands[application_id] = stored
+    state.world.changed()
+    return discord_json(stored)
 
 
 def application_author(world: World) -> JsonObject:
@@ -342,29 +429,72 @@ def application_author(world: World) -> JsonObject:
     return next(iter(world.bots.values()), None) or world.bot_for("")
 
 
+def callback_problem(
+    kind: int, data: JsonObject, interaction: JsonObject | None
+) -> tuple[str, str] | None:
+    """What Discord refuses in a callback body (the checks a bot can get wrong)."""
+    issued_as = None if interaction is None else interaction["type"]
+    if kind in INTERACTION_REPLIES_WITH_MESSAGE or kind == UPDATE_MESSAGE:
+        problem = message_problem(data)
+        if problem:
+            return problem
+    updates = kind in (DEFERRED_UPDATE, UPDATE_MESSAGE)
+    if updates and interaction is not None and interaction.get("message") is None:
+        return "type", "This interaction has no message to update."
+    if kind == AUTOCOMPLETE_RESULT:
+        if issued_as not in (None, AUTOCOMPLETE_INTERACTION):
+            return "type", "Autocomplete results answer autocomplete interactions only."
+        return autocomplete_problem(data.get("choices"))
+    if kind == MODAL:
+        if issued_as in (AUTOCOMPLETE_INTERACTION, MODAL_SUBMIT_INTERACTION):
+            return "type", "A modal cannot answer a modal submit or autocomplete."
+        return modal_problem(data)
+    return None
+
+
 async def interaction_callback(request: web.Request) -> web.StreamResponse:
     world = request.app[STATE].world
     interaction_id, token = request.match_info["interaction_id"], request.match_info["token"]
     if interaction_id in world.interaction_callbacks:
         return discord_error(400, 40060, "Interaction has already been acknowledged.")
+    interaction = world.interactions.get(interaction_id)
+    if interaction is not None and interaction["token"] != token:
+        return discord_error(401, 50027, "Invalid Webhook Token")
     body = await json_body(request)
     kind = int(body.get("type", 0))
     data = body.get("data") or {}
+    problem = callback_problem(kind, data, interaction)
+    if problem:
+        return invalid_form(f"data.{problem[0]}", problem[1])
     world.interaction_callbacks[interaction_id] = {"token": token, **body}
     message = None
     if kind in INTERACTION_REPLIES_WITH_MESSAGE:
+        # A reply to an interaction the simulator issued goes in that interaction's channel
+        # (only a public one in its history); otherwise in a channel of its own.
+        ephemeral = bool(int(data.get("flags", 0)) & 64)
         message = world.create_message(
-            f"interaction:{token}", application_author(world), data, nonce=None
+            f"interaction:{token}" if interaction is None else str(interaction["channel_id"]),
+            application_author(world),
+            data,
+            nonce=None,
+            listed=interaction is not None and not ephemeral,
         )
         if INTERACTION_REPLIES_WITH_MESSAGE[kind]:
             message["flags"] = int(data.get("flags", 0)) | 128  # LOADING: "is thinking…"
         world.webhook_messages[token] = [message]
+    elif kind == UPDATE_MESSAGE and interaction is not None:
+        # The message the component was on, edited in place (in the world, if it is there).
+        shown = interaction["message"]
+        message = world.find_message(str(shown["channel_id"]), str(shown["id"])) or shown
+        edit(message, data)
+        world.webhook_messages[token] = [message]
+    world.changed()
     if request.query.get("with_response") not in ("1", "true"):
         return web.Response(status=204)
     reply: JsonObject = {
         "interaction": {
             "id": interaction_id,
-            "type": 2,
+            "type": 2 if interaction is None else interaction["type"],
             "response_message_loading": kind == 5,
             "response_message_ephemeral": bool(int(data.get("flags", 0)) & 64),
         },
@@ -374,6 +504,34 @@ async def interaction_callback(request: web.Request) -> web.StreamResponse:
         reply["interaction"]["response_message_id"] = message["id"]
         reply["resource"]["message"] = message
     return discord_json(reply)
+
+
+def autocomplete_problem(choices: Any) -> tuple[str, str] | None:
+    if not isinstance(choices, list) or len(choices) > 25:
+        return "choices", "Must be 25 or fewer in length."
+    for i, choice in enumerate(choices):
+        if not 1 <= len(str(choice.get("name", ""))) <= 100:
+            return f"choices.{i}.name", "Must be between 1 and 100 in length."
+        if len(str(choice.get("value", ""))) > 100:
+            return f"choices.{i}.value", "Must be 100 or fewer in length."
+    return None
+
+
+def modal_problem(modal: JsonObject) -> tuple[str, str] | None:
+    if not 1 <= len(modal.get("title") or "") <= 45:
+        return "title", "Must be between 1 and 45 in length."
+    if not 1 <= len(modal.get("custom_id") or "") <= 100:
+        return "custom_id", "Must be between 1 and 100 in length."
+    components = modal.get("components") or []
+    if not 1 <= len(components) <= 5:
+        return "components", "Must be between 1 and 5 in length."
+    for i, component in enumerate(components):
+        if component.get("type") == 18 and not 1 <= len(component.get("label") or "") <= 45:
+            return f"components.{i}.label", "Must be between 1 and 45 in length."
+        inner = component.get("component") or {}
+        if inner.get("type") == 4 and int(inner.get("max_length", 4000)) > 4000:
+            return f"components.{i}.component.max_length", "Must be 4000 or less."
+    return None
 
 
 def _known_token(world: World, token: str) -> bool:
@@ -415,7 +573,61 @@ async def edit_original(request: web.Request) -> web.Response:
         return invalid_form(*problem)
     original = edit(messages[0], body)
     original["flags"] = int(original.get("flags", 0)) & ~128  # answered: no longer loading
+    request.app[STATE].world.changed()
     return discord_json(original)
+
+
+# --- gateway ------------------------------------------------------------------------------
+
+
+async def gateway(request: web.Request) -> web.WebSocketResponse:
+    """discord.py's gateway connection (``DiscordWebSocket.DEFAULT_GATEWAY`` aimed here)."""
+    state = request.app[STATE]
+    compress = request.query.get("compress")
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    if compress not in (None, "zlib-stream"):
+        await ws.close(code=4000, message=f"unsupported compress={compress}".encode())
+        return ws
+    session = Session(ws, zlib.compressobj() if compress else None)
+    await session.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op, data = frame.get("op"), frame.get("d") or {}
+            if op == HEARTBEAT:
+                await session.send({"op": HEARTBEAT_ACK})
+            elif op in (IDENTIFY, RESUME):
+                await _start_session(state, request, session, op, data)
+    finally:
+        if session in state.gateway.sessions:
+            state.gateway.sessions.remove(session)
+    return ws
+
+
+async def _start_session(
+    state: SimState, request: web.Request, session: Session, op: int, data: JsonObject
+) -> None:
+    token = str(data.get("token", ""))
+    if not token or (state.config.token is not None and token != state.config.token):
+        await session.ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
+        return
+    if op == RESUME:
+        await session.dispatch("RESUMED", {})
+    else:
+        intents = int(data.get("intents", 0))
+        if intents & MESSAGE_CONTENT and not state.gateway.message_content_granted:
+            await session.ws.close(code=CLOSE_DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
+            return
+        session.intents = intents
+        state.gateway.identified.append(data)
+        resume_url = f"ws://{request.host}/gateway"
+        bot = state.world.bot_for(token)
+        await session.dispatch("READY", ready_payload(bot, session, resume_url))
+    state.gateway.sessions.append(session)
+    state.world.changed()
 
 
 # --- control API --------------------------------------------------------------------------
@@ -474,6 +686,17 @@ def build_app(state: SimState) -> web.Application:
             edit_message,
             name="edit_message",
         ),
+        web.put(
+            f"{API}/channels/{{channel_id}}/messages/{{message_id}}/reactions/{{emoji}}/@me",
+            add_reaction,
+            name="add_reaction",
+        ),
+        web.put(
+            f"{API}/applications/{{application_id}}/commands",
+            bulk_commands,
+            name="bulk_commands",
+        ),
+        web.get("/gateway", gateway, name="gateway"),
         web.post(
             f"{API}/interactions/{{interaction_id}}/{{token}}/callback",
             interaction_callback,

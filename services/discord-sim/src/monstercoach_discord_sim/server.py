@@ -10,6 +10,8 @@ from aiohttp import web
 
 from .app import API, SimConfig, SimState, build_app
 from .faults import Faults
+from .gateway import Gateway
+from .interactions import Interactions
 from .world import Stats, World
 
 
@@ -46,9 +48,23 @@ class Simulator:
         return self.state.faults
 
     @property
+    def gateway(self) -> Gateway:
+        return self.state.gateway
+
+    @property
+    def interactions(self) -> Interactions:
+        """Builds the interactions a user causes (commands, clicks, modal submits)."""
+        return Interactions(self.state.world)
+
+    @property
     def api_base(self) -> str:
         """What ``discord.http.Route.BASE`` should be set to."""
         return f"{self.url}{API}"
+
+    @property
+    def gateway_url(self) -> str:
+        """What ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` should be set to."""
+        return f"{self.url.replace('http://', 'ws://', 1)}/gateway"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen (port 0: any free port); returns the API base URL."""

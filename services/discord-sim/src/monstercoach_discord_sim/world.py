@@ -7,17 +7,20 @@ the real thing. Everything the bot caused is counted, so tests and benchmarks ca
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .ratelimit import PeakRate
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -109,6 +112,38 @@ class World:
     interaction_callbacks: dict[str, JsonObject] = field(default_factory=dict)
     webhook_messages: dict[str, list[JsonObject]] = field(default_factory=dict)
     """Messages per interaction token; the first is the original response."""
+    interactions: dict[str, JsonObject] = field(default_factory=dict)
+    """Interactions the simulator issued (see :mod:`.interactions`), by id."""
+    commands: dict[str, list[JsonObject]] = field(default_factory=dict)
+    """Global application commands per application id, as last overwritten."""
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    """Emoji the bot reacted with, per message id, in order."""
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def changed(self) -> None:
+        """Wake whoever waits in :meth:`wait_for` (routes call this after each change)."""
+        # Waiters hold the old event: setting it wakes them all, the new one is for later.
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()
+
+    async def wait_for(self, probe: Callable[[], T | None], within: float = 5.0) -> T:
+        """Until ``probe()`` returns something truthy; that value.
+
+        Tests use it to wait for what the bot does in its own tasks (a callback, a
+        reaction), without sleeping for a guessed while.
+        """
+        async with asyncio.timeout(within):
+            while True:
+                value = probe()
+                if value:
+                    return value
+                await self._changed.wait()
+
+    async def callback_for(self, interaction: JsonObject, within: float = 5.0) -> JsonObject:
+        """The bot's answer to ``interaction`` (its callback body), once it has answered."""
+        return await self.wait_for(
+            lambda: self.interaction_callbacks.get(str(interaction["id"])), within
+        )
 
     def bot_for(self, token: str) -> JsonObject:
         bot = self.bots.get(token)
@@ -150,8 +185,16 @@ class World:
         return message
 
     def create_message(
-        self, channel_id: str, author: JsonObject, body: JsonObject, *, nonce: str | None
+        self,
+        channel_id: str,
+        author: JsonObject,
+        body: JsonObject,
+        *,
+        nonce: str | None,
+        listed: bool = True,
     ) -> JsonObject:
+        """A new message; ``listed=False`` keeps it out of the channel's history (an
+        ephemeral interaction reply only its user sees, for as long as they look)."""
         message: JsonObject = {
             "id": self.ids.next(),
             "type": 0,
@@ -173,13 +216,29 @@ class World:
         if nonce is not None:
             message["nonce"] = nonce
             self.nonces[(author["id"], nonce)] = (time.monotonic(), message)
+        if not listed:
+            self.changed()
+            return message
         self.messages.setdefault(channel_id, []).append(message)
         if channel_id in self.recipients:
             self.dm_channels[self.recipients[channel_id]]["last_message_id"] = message["id"]
+        self.changed()
         return message
 
+    def user_writes(self, user_id: str, content: str, **extra: Any) -> JsonObject:
+        """A message ``user_id`` writes in their DM with the bot, as the gateway's
+        ``MESSAGE_CREATE`` carries it (see :meth:`.gateway.Gateway.dispatch`)."""
+        channel = self.open_dm(user_id)
+        author = user_object(user_id)
+        message = self.create_message(channel["id"], author, {"content": content}, nonce=None)
+        return {**message, **extra}
+
     def find_message(self, channel_id: str, message_id: str) -> JsonObject | None:
-        return next((m for m in self.messages.get(channel_id, []) if m["id"] == message_id), None)
+        found = next((m for m in self.messages.get(channel_id, []) if m["id"] == message_id), None)
+        if found is None:  # an ephemeral reply lives only with its interaction
+            replies = (m for ms in self.webhook_messages.values() for m in ms)
+            found = next((m for m in replies if m["id"] == message_id), None)
+        return found
 
     def messages_to(self, user_id: str) -> list[JsonObject]:
         """Every message in the DM channel with ``user_id``."""
@@ -187,5 +246,8 @@ class World:
         return [] if channel is None else list(self.messages[channel["id"]])
 
     def message_counts(self) -> dict[str, int]:
-        """Messages created per DM recipient (a user with two got a duplicate)."""
-        return {user: len(self.messages[dm["id"]]) for user, dm in self.dm_channels.items()}
+        """Messages the bot created per DM recipient (a user with two got a duplicate)."""
+        return {
+            user: sum(1 for m in self.messages[dm["id"]] if m["author"].get("bot"))
+            for user, dm in self.dm_channels.items()
+        }
