@@ -20,8 +20,19 @@ from monstercoach_api.settings import ApiSettings
 from monstercoach_kit.bus import StreamBus
 from monstercoach_kit.db import create_pool
 from monstercoach_kit.settings import KitSettings
-from monstercoach_schemas.domain import DeliveryStatus, FlagSeverity, JobCardItemStatus
-from monstercoach_schemas.messages import Envelope, JobCardIssued, JobCardItemMarked
+from monstercoach_schemas.domain import (
+    ClientStatus,
+    DeliveryStatus,
+    FlagSeverity,
+    JobCardItemStatus,
+)
+from monstercoach_schemas.messages import (
+    ClientStatusChanged,
+    ClientStatusChangedPayload,
+    Envelope,
+    JobCardIssued,
+    JobCardItemMarked,
+)
 
 from .helpers import (
     T0,
@@ -298,6 +309,34 @@ class TestCorrections:
         assert row["severity"] == "high"
         assert row["evidence"][0]["value"] == 0.2
         assert row["id"] == first.payload.flag_id
+
+
+class TestStatusChanges:
+    async def test_a_coach_pausing_from_discord_is_applied_and_audited(
+        self, bus: StreamBus, pool: asyncpg.Pool
+    ) -> None:
+        client = await new_client(bus, pool)
+
+        def change(status: ClientStatus, minute: int) -> ClientStatusChanged:
+            return ClientStatusChanged(
+                idempotency_key=f"status:{status}:{minute}",
+                payload=ClientStatusChangedPayload(
+                    client_id=client,
+                    status=status,
+                    changed_by_discord_id="100000000000000001",
+                    changed_at=T0 + timedelta(minutes=minute),
+                ),
+            )
+
+        # Two changes in one batch: the later wins; a repeat of the same status is no change.
+        await ingest(bus, pool, [change(ClientStatus.ARCHIVED, 2), change(ClientStatus.PAUSED, 1)])
+        await ingest(bus, pool, [change(ClientStatus.ARCHIVED, 3)])
+        assert await pool.fetchval("SELECT status FROM clients WHERE id = $1", client) == "archived"
+        audit = await pool.fetch("SELECT coach_discord_id, action, target, details FROM audit_log")
+        assert [(r["coach_discord_id"], r["action"], r["target"]) for r in audit] == [
+            ("100000000000000001", "client.status", str(client))
+        ]
+        assert audit[0]["details"] == {"to": "archived", "via": "discord"}
 
 
 class TestBadMessages:

@@ -11,8 +11,8 @@ import pytest
 
 from monstercoach_bot.events import NUDGE_PREFIX
 from monstercoach_bot.features.common import NOT_A_COACH
-from monstercoach_schemas.domain import DeliveryKind, Goal
-from monstercoach_schemas.messages import ClientOnboarded, DeliveryRequested
+from monstercoach_schemas.domain import ClientStatus, DeliveryKind, Goal
+from monstercoach_schemas.messages import ClientOnboarded, ClientStatusChanged, DeliveryRequested
 from monstercoach_schemas.streams import Stream
 from tests.bot.harness import (
     COACH,
@@ -217,11 +217,23 @@ class TestClientCommands:
         assert "Did you mean Europe/Berlin" in answer["data"]["content"]
         assert await harness.published() == []
 
-    @pytest.mark.parametrize("action", ["pause", "archive"])
-    async def test_status_changes_point_to_battle_station(
-        self, harness: Harness, action: str
+    @pytest.mark.parametrize(
+        ("action", "status", "said"),
+        [("pause", ClientStatus.PAUSED, "Paused"), ("archive", ClientStatus.ARCHIVED, "Archived")],
+    )
+    async def test_status_changes_are_events_for_the_api(
+        self, harness: Harness, action: str, status: ClientStatus, said: str
     ) -> None:
         client_id = await add_client(harness.services.pool, CLIENT, "Sam Carter")
         _, answer = await harness.slash(COACH, f"client {action}", client=str(client_id))
-        assert f"{action} **Sam Carter** in Battle Station" in answer["data"]["content"]
+        assert answer["data"]["content"].startswith(f"{said} **Sam Carter**")
+        [changed] = await harness.published()
+        assert isinstance(changed, ClientStatusChanged)
+        assert (changed.payload.client_id, changed.payload.status) == (client_id, status)
+        assert changed.payload.changed_by_discord_id == COACH
+
+    async def test_a_status_already_set_changes_nothing(self, harness: Harness) -> None:
+        client_id = await add_client(harness.services.pool, CLIENT, "Sam Carter", status="paused")
+        _, answer = await harness.slash(COACH, "client pause", client=str(client_id))
+        assert "already paused" in answer["data"]["content"]
         assert await harness.published() == []

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monstercoach_schemas.domain import (
+    ClientStatus,
     DeliveryKind,
     DeliveryStatus,
     Evidence,
@@ -34,6 +35,8 @@ from monstercoach_schemas.messages import (
     CheckinAnsweredPayload,
     ClientOnboarded,
     ClientOnboardedPayload,
+    ClientStatusChanged,
+    ClientStatusChangedPayload,
     DeliveryOutcome,
     DeliveryOutcomePayload,
     DeliveryRequested,
@@ -139,6 +142,15 @@ def example_messages() -> list[Envelope[Any]]:
                 item_id=uuid7(),
                 status=JobCardItemStatus.DONE,
                 marked_at=AT,
+            ),
+        ),
+        ClientStatusChanged(
+            idempotency_key="status-1",
+            payload=ClientStatusChangedPayload(
+                client_id=CLIENT,
+                status=ClientStatus.PAUSED,
+                changed_by_discord_id=SNOWFLAKE,
+                changed_at=AT,
             ),
         ),
         JobCardClosedOut(

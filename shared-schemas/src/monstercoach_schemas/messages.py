@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import AnyHttpUrl, Field, TypeAdapter
 
 from .domain import (
+    ClientStatus,
     DeliveryKind,
     DeliveryStatus,
     Evidence,
@@ -78,6 +79,16 @@ class ClientOnboardedPayload(Model):
     time_zone: TimeZoneName
     goal: Goal
     onboarded_at: Timestamp
+
+
+class ClientStatusChangedPayload(Model):
+    """A coach paused, archived or re-activated a client from Discord (``/client``)."""
+
+    client_id: UUID
+    status: Literal[ClientStatus.ACTIVE, ClientStatus.PAUSED, ClientStatus.ARCHIVED]
+    changed_by_discord_id: DiscordId
+    changed_at: Timestamp
+    reason: ShortText | None = None
 
 
 class CheckinAnsweredPayload(Model):
@@ -233,6 +244,10 @@ class ClientOnboarded(Envelope[ClientOnboardedPayload]):
     type: Literal["client.onboarded"] = "client.onboarded"
 
 
+class ClientStatusChanged(Envelope[ClientStatusChangedPayload]):
+    type: Literal["client.status_changed"] = "client.status_changed"
+
+
 class CheckinAnswered(Envelope[CheckinAnsweredPayload]):
     type: Literal["checkin.answered"] = "checkin.answered"
 
@@ -283,6 +298,7 @@ class ScanRequested(Envelope[ScanRequestedPayload]):
 
 Message = Annotated[
     ClientOnboarded
+    | ClientStatusChanged
     | CheckinAnswered
     | MealLogged
     | WorkoutLogged
@@ -305,6 +321,7 @@ MESSAGE_TYPES: dict[str, type[Envelope[Any]]] = {
     cls.model_fields["type"].default: cls
     for cls in (
         ClientOnboarded,
+        ClientStatusChanged,
         CheckinAnswered,
         MealLogged,
         WorkoutLogged,
@@ -322,6 +339,7 @@ MESSAGE_TYPES: dict[str, type[Envelope[Any]]] = {
 
 STREAM_OF: dict[str, Stream] = {
     "client.onboarded": Stream.EVENTS,
+    "client.status_changed": Stream.EVENTS,
     "checkin.answered": Stream.EVENTS,
     "meal.logged": Stream.EVENTS,
     "workout.logged": Stream.EVENTS,

@@ -14,12 +14,14 @@ from datetime import date, datetime
 from uuid import UUID
 
 from monstercoach_schemas.buttons import JobCardItemClick
-from monstercoach_schemas.domain import DeliveryKind, Goal, JobCardItemStatus
+from monstercoach_schemas.domain import ClientStatus, DeliveryKind, Goal, JobCardItemStatus
 from monstercoach_schemas.messages import (
     CheckinAnswered,
     CheckinAnsweredPayload,
     ClientOnboarded,
     ClientOnboardedPayload,
+    ClientStatusChanged,
+    ClientStatusChangedPayload,
     DeliveryRequested,
     DeliveryRequestedPayload,
     DmReceived,
@@ -163,5 +165,17 @@ def nudge(
             recipient_discord_id=discord_user_id,
             kind=DeliveryKind.NUDGE,
             text=f"{NUDGE_PREFIX}{text}",
+        ),
+    )
+
+
+def status_changed(
+    interaction_id: int, client_id: UUID, status: ClientStatus, coach_id: str, at: datetime
+) -> ClientStatusChanged:
+    """A coach's ``/client pause|archive``, for the api to apply (and audit)."""
+    return ClientStatusChanged(
+        idempotency_key=f"client-status:{interaction_id}",
+        payload=ClientStatusChangedPayload(
+            client_id=client_id, status=status, changed_by_discord_id=coach_id, changed_at=at
         ),
     )

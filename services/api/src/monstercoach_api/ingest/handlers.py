@@ -37,6 +37,7 @@ from monstercoach_schemas.domain import JobCardItemStatus
 from monstercoach_schemas.messages import (
     CheckinAnswered,
     ClientOnboarded,
+    ClientStatusChanged,
     DeliveryOutcome,
     DeliveryRequested,
     DmReceived,
@@ -70,6 +71,7 @@ class Applier(Generic[M]):
 
 ONBOARD = Applier(ClientOnboarded, repository.upsert_clients)
 AFTER_ONBOARDING: tuple[Applier[Any], ...] = (
+    Applier(ClientStatusChanged, repository.set_statuses),
     Applier(CheckinAnswered, repository.upsert_checkins),
     Applier(MealLogged, repository.insert_meals),
     Applier(WorkoutLogged, repository.insert_workouts),

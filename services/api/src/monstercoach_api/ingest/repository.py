@@ -23,6 +23,7 @@ from monstercoach_kit.bus import PermanentError
 from monstercoach_schemas.messages import (
     CheckinAnswered,
     ClientOnboarded,
+    ClientStatusChanged,
     DeliveryOutcome,
     DeliveryRequested,
     DmReceived,
@@ -106,6 +107,33 @@ async def upsert_clients(conn: asyncpg.Connection, messages: Sequence[ClientOnbo
         for m in latest
     ]
     await conn.execute(UPSERT_CLIENTS, *columns(rows))
+
+
+SET_STATUSES = """
+WITH changed AS (
+    UPDATE clients AS c SET status = t.status
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+        AS t (id, status, coach, reason)
+    WHERE c.id = t.id AND c.status <> t.status
+    RETURNING c.id, t.status, t.coach, t.reason
+)
+-- The same audit row as Battle Station's status change, written in the same statement.
+INSERT INTO audit_log (coach_discord_id, action, target, details)
+SELECT coach, 'client.status', id::text,
+       jsonb_strip_nulls(jsonb_build_object('to', status, 'reason', reason, 'via', 'discord'))
+FROM changed
+"""
+
+
+async def set_statuses(conn: asyncpg.Connection, messages: Sequence[ClientStatusChanged]) -> None:
+    """A coach's pause/archive/activate from Discord; the latest change per client wins."""
+    latest = newest_per_key(messages, lambda m: m.payload.client_id, lambda m: m.payload.changed_at)
+    rows = [
+        (m.payload.client_id, m.payload.status.value, m.payload.changed_by_discord_id,
+         m.payload.reason)
+        for m in latest
+    ]  # fmt: skip
+    await conn.execute(SET_STATUSES, *columns(rows))
 
 
 BUMP_LAST_ACTIVITY = """

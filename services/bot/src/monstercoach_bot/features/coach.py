@@ -145,11 +145,12 @@ WELCOME = (
     "reach your coach."
 )
 
-NOT_FROM_DISCORD_YET = (
-    "{action} from Discord isn't wired up yet: the api has no event for a coach changing a "
-    "client's status, so the bot cannot record it. Please {verb} **{name}** in Battle Station "
-    "(Clients → {name} → Status) for now."
-)
+STATUS_DONE = {
+    ClientStatus.PAUSED: "Paused **{name}** ⏸️ No scheduled messages reach them until you "
+    "re-activate them in Battle Station; your /nudge still does.",
+    ClientStatus.ARCHIVED: "Archived **{name}** 🗄️ They get nothing more; their history stays "
+    "in Battle Station.",
+}
 
 
 class Coach(commands.Cog):
@@ -260,24 +261,31 @@ class Coach(commands.Cog):
     @client.command(name="pause", description="Pause a client's coaching (coaches only)")
     @app_commands.autocomplete(client=client_options)
     async def client_pause(self, interaction: Interaction, client: str) -> None:
-        await self._status_change(interaction, client, "Pausing", "pause")
+        await self._status_change(interaction, client, ClientStatus.PAUSED)
 
     @client.command(name="archive", description="Archive a client (coaches only)")
     @app_commands.autocomplete(client=client_options)
     async def client_archive(self, interaction: Interaction, client: str) -> None:
-        await self._status_change(interaction, client, "Archiving", "archive")
+        await self._status_change(interaction, client, ClientStatus.ARCHIVED)
 
     async def _status_change(
-        self, interaction: Interaction, client: str, action: str, verb: str
+        self, interaction: Interaction, client: str, status: ClientStatus
     ) -> None:
-        found = await resolve_client(services(interaction), client)
+        deps = services(interaction)
+        found = await resolve_client(deps, client)
         if isinstance(found, str):
             await reply(interaction, found)
             return
-        await reply(
-            interaction,
-            NOT_FROM_DISCORD_YET.format(action=action, verb=verb, name=found.display_name),
+        if found.status is status:
+            await reply(interaction, f"**{found.display_name}** is already {status.value}.")
+            return
+        # Published before the answer: the bot never says "done" about a change it lost.
+        await deps.bus.publish(
+            events.status_changed(
+                interaction.id, found.id, status, str(interaction.user.id), deps.clock()
+            )
         )
+        await reply(interaction, STATUS_DONE[status].format(name=found.display_name))
 
 
 async def setup(bot: CoachBot) -> None:
