@@ -12,11 +12,11 @@ from importlib.metadata import entry_points
 
 import typer
 
-from . import database, generate, seed, streams
+from . import database, dev, generate, seed, simulate, streams
 
 app = typer.Typer(
     name="monstercoach",
-    help="MonsterCoach operations: database, demo data, streams, dead letters.",
+    help="MonsterCoach operations: database, demo data, streams, dead letters, local dev.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -24,6 +24,8 @@ database.register(app)
 streams.register(app)
 generate.register(app)
 seed.register(app)
+dev.register(app)
+simulate.register(app)
 
 
 def load_plugins(target: typer.Typer) -> None:
