@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -71,6 +72,9 @@ async def _guarded(name: str, run: Awaitable[TickReport]) -> None:
 
 
 def build_scheduler(ticker: Ticker) -> AsyncIOScheduler:
+    # APScheduler logs every run at INFO ("executed successfully" each minute); the tick
+    # logs what it did itself, so only APScheduler's warnings (misfires) are worth a line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def minute_tick() -> None:
