@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOYED = ("api", "bot", "scheduler", "flagworker")
 """The four services: each has an image, a compose service and a Fly app."""
 WORKERS = tuple(s for s in DEPLOYED if s != "api")
-TOOLS = frozenset({"monstercoach-cli", "monstercoach-discord-sim"})
-"""Workspace members with console scripts that are not services of their own."""
+TOOLS = frozenset({"monstercoach-cli", "monstercoach-discord-sim", "monstercoach-kit"})
+"""Workspace members with console scripts that are not services of their own (the kit's
+is the workers' container health check)."""
 
 
 # --- the uv workspace ---------------------------------------------------------------

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from importlib.metadata import entry_points
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -75,11 +75,7 @@ def test_fly_api_checks_call_get_routes() -> None:
 
 # --- workers: a check that reads the process's own heartbeat ----------------------------
 
-CHECK_PATH = "/usr/local/lib/mc-heartbeat-check.py"
-
-
-def heartbeat_check(service: str) -> str:
-    return service_dockerfile(service).heredoc_file(CHECK_PATH)
+CHECK_COMMAND = "monstercoach-healthcheck"
 
 
 def _heartbeat_names(service: str) -> set[str]:
@@ -113,12 +109,14 @@ def _heartbeat_names(service: str) -> set[str]:
 @pytest.mark.parametrize("service", WORKERS)
 def test_worker_health_check_reads_its_own_heartbeat(service: str) -> None:
     command = service_dockerfile(service).final("HEALTHCHECK")[-1].exec_form()
-    assert command == ["python", CHECK_PATH, service]
+    assert command == [CHECK_COMMAND, service]
     assert _heartbeat_names(service) == {service}, "the check would look for the wrong label"
 
 
-def test_every_worker_ships_the_same_heartbeat_check() -> None:
-    assert len({heartbeat_check(service) for service in WORKERS}) == 1
+def test_the_health_check_is_a_console_script_every_worker_image_installs() -> None:
+    # It ships with the kit, which every worker depends on.
+    scripts = {entry.name: entry.value for entry in entry_points(group="console_scripts")}
+    assert scripts[CHECK_COMMAND] == "monstercoach_kit.healthcheck:main"
 
 
 class _Metrics:
@@ -175,13 +173,11 @@ def _labels() -> set[str]:
     }
 
 
-def run_check(tmp_path: Path, port: int, service: str = LABEL, heartbeat: str = "10") -> str:
-    script = tmp_path / "check.py"
-    script.write_text(heartbeat_check("scheduler"))
+def run_check(port: int, service: str = LABEL, heartbeat: str = "10") -> str:
     env = {"PATH": os.environ.get("PATH", ""), "MC_METRICS_PORT": str(port)}
     env["MC_HEARTBEAT_SECONDS"] = heartbeat
     result = subprocess.run(
-        [sys.executable, str(script), service],
+        [sys.executable, "-m", "monstercoach_kit.healthcheck", service],
         capture_output=True,
         text=True,
         env=env,
@@ -192,34 +188,30 @@ def run_check(tmp_path: Path, port: int, service: str = LABEL, heartbeat: str = 
 
 
 class TestHeartbeatCheck:
-    def test_fresh_heartbeat_is_healthy(self, metrics: _Metrics, tmp_path: Path) -> None:
+    def test_fresh_heartbeat_is_healthy(self, metrics: _Metrics) -> None:
         HEARTBEAT_TIMESTAMP.labels(LABEL).set(time.time() - 5)
-        assert run_check(tmp_path, metrics.port) == "healthy"
+        assert run_check(metrics.port) == "healthy"
 
-    def test_heartbeat_older_than_its_ttl_is_unhealthy(
-        self, metrics: _Metrics, tmp_path: Path
-    ) -> None:
+    def test_heartbeat_older_than_its_ttl_is_unhealthy(self, metrics: _Metrics) -> None:
         HEARTBEAT_TIMESTAMP.labels(LABEL).set(time.time() - 31)
-        assert "ago" in run_check(tmp_path, metrics.port)
-        assert run_check(tmp_path, metrics.port, heartbeat="20") == "healthy"
+        assert "ago" in run_check(metrics.port)
+        assert run_check(metrics.port, heartbeat="20") == "healthy"
 
-    def test_another_services_heartbeat_does_not_count(
-        self, metrics: _Metrics, tmp_path: Path
-    ) -> None:
+    def test_another_services_heartbeat_does_not_count(self, metrics: _Metrics) -> None:
         HEARTBEAT_TIMESTAMP.labels(LABEL).set(time.time())
-        assert "not written a heartbeat" in run_check(tmp_path, metrics.port, service="bot-x")
+        assert "not written a heartbeat" in run_check(metrics.port, service="bot-x")
 
-    def test_no_heartbeat_yet_is_unhealthy(self, metrics: _Metrics, tmp_path: Path) -> None:
-        assert "not written a heartbeat" in run_check(tmp_path, metrics.port)
+    def test_no_heartbeat_yet_is_unhealthy(self, metrics: _Metrics) -> None:
+        assert "not written a heartbeat" in run_check(metrics.port)
 
-    def test_unreachable_metrics_is_unhealthy(self, tmp_path: Path) -> None:
+    def test_unreachable_metrics_is_unhealthy(self) -> None:
         closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
         port = closed.server_address[1]
         closed.server_close()
-        assert "unreachable" in run_check(tmp_path, port)
+        assert "unreachable" in run_check(port)
 
-    def test_metrics_off_is_unhealthy_not_silently_healthy(self, tmp_path: Path) -> None:
-        assert "MC_METRICS_PORT is 0" in run_check(tmp_path, 0)
+    def test_metrics_off_is_unhealthy_not_silently_healthy(self) -> None:
+        assert "MC_METRICS_PORT is 0" in run_check(0)
 
 
 def test_web_health_check_has_its_own_location() -> None:
