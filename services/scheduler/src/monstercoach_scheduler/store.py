@@ -50,17 +50,27 @@ def override_of(row: asyncpg.Record) -> Override | None:
 # --- due fires -------------------------------------------------------------------------------
 
 SELECT_DUE = f"""
-SELECT nf.client_id, nf.engine, nf.trigger, nf.fire_at, nf.local_date,
+WITH due AS (
+    -- The due pairs first, through the fire_at index: the cost follows what is due.
+    SELECT client_id, engine, trigger, fire_at, local_date
+      FROM next_fires
+     WHERE fire_at <= $1
+     ORDER BY fire_at
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+)
+SELECT due.client_id, due.engine, due.trigger, due.fire_at, due.local_date, c.status,
        o.enabled AS o_enabled, o.local_time AS o_local_time, o.weekdays AS o_weekdays,
        {_CLIENT_COLUMNS}
-  FROM next_fires nf
-  JOIN clients c ON c.id = nf.client_id AND c.status = 'active'
-  LEFT JOIN schedule_overrides o
-         ON (o.client_id, o.engine, o.trigger) = (nf.client_id, nf.engine, nf.trigger)
- WHERE nf.fire_at <= $1
- ORDER BY nf.fire_at
- LIMIT $2
-   FOR UPDATE OF nf SKIP LOCKED
+  FROM due
+  -- One primary-key lookup per due pair (OFFSET 0 keeps the planner from turning it
+  -- into a join that may hash the whole roster).
+  CROSS JOIN LATERAL (SELECT * FROM clients WHERE clients.id = due.client_id OFFSET 0) AS c
+  LEFT JOIN LATERAL (
+       SELECT * FROM schedule_overrides o
+        WHERE (o.client_id, o.engine, o.trigger) = (due.client_id, due.engine, due.trigger)
+       OFFSET 0) AS o ON true
+ ORDER BY due.fire_at
 """
 
 
@@ -193,7 +203,8 @@ SELECT_OWED = f"""
 SELECT f.engine, f.trigger, f.client_id, f.local_date, f.scheduled_for, f.deadline_at,
        f.status, f.reason, {_CLIENT_COLUMNS}
   FROM trigger_fires f
-  JOIN clients c ON c.id = f.client_id
+  -- A lookup per owed fire, as in SELECT_DUE, never a hash of the roster.
+  CROSS JOIN LATERAL (SELECT * FROM clients WHERE clients.id = f.client_id OFFSET 0) AS c
  WHERE (f.status = 'fired' AND f.enqueued_at IS NULL)
     OR (f.status = 'missed' AND f.reported_at IS NULL)
  ORDER BY f.scheduled_for

@@ -202,6 +202,9 @@ class Ticker:
         ledger, replan = LedgerRows.empty(), _Replan()
         for row in rows:
             client_id, engine, trigger_id = row["client_id"], row["engine"], row["trigger"]
+            if row["status"] != "active":  # paused since planned; the sync unplans it too
+                replan.drop_clients.append(client_id)
+                continue
             trigger = CLIENT_TRIGGERS.get((engine, trigger_id))
             if trigger is None:  # removed from the LST since this row was planned
                 replan.drop_pairs.append((client_id, engine, trigger_id))
