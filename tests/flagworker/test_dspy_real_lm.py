@@ -17,7 +17,10 @@ from tests.flagworker.dspy_builders import case
 
 REAL_LM = os.environ.get("DSPY_TEST_LM", "")
 
-pytestmark = pytest.mark.skipif(not REAL_LM, reason="set DSPY_TEST_LM to call a real LM")
+pytestmark = [
+    pytest.mark.real_lm,
+    pytest.mark.skipif(not REAL_LM, reason="set DSPY_TEST_LM to call a real LM"),
+]
 
 
 async def test_a_real_lm_answers_valid_typed_flags() -> None:
