@@ -1,0 +1,124 @@
+"""kill -9 each service, one at a time, mid-load, and restart it: nothing lost, nothing twice.
+
+One simulated day for the roster; while it runs, the bot is killed with deliveries in
+flight, the api with a batch of events read but not acknowledged, and a scheduler in
+the middle of a tick (``monstercoach tick --at`` with small batches, killed once part
+of the tick's ledger rows are written) together with the scheduler service's ledger
+consumer. Each is restarted at once. The killed consumers' pending entries come back
+through ``XAUTOCLAIM`` once idle for their ``min_idle_ms`` (60 s, the bus's floor),
+which sets this test's length: the kills overlap so it waits that minute once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+from monstercoach_schemas.streams import Group, Stream
+
+from .conftest import Stack
+from .endstate import eventually
+from .load import Day, future_day, seed_clients
+
+CLIENTS = 150
+"""750 fires and DMs in the day (5 triggers each): ~20 s of Discord's 50 requests/s."""
+
+
+async def pending(stack: Stack, stream: Stream, group: Group) -> int:
+    for info in await stack.redis.xinfo_groups(stack.bus.key(stream)):
+        if info["name"].decode() == group.value:
+            return int(info["pending"])
+    return 0
+
+
+@pytest.mark.timeout(240)
+async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
+    started = time.monotonic()
+    clients = await seed_clients(stack.pool, CLIENTS)
+    day = Day(stack.pool, stack.bus, clients, future_day())
+    await day.prepare()
+    api, bot, scheduler = await stack.start("api", "bot", "scheduler")
+    ticks = day.ticks(24, 3)
+
+    # --- the bot, with deliveries in flight ------------------------------------------
+    for at in ticks[:3]:
+        await day.tick(at)
+    await stack.until_dms(60)
+    await bot.kill9()
+    abandoned_deliveries = await pending(stack, Stream.DELIVERIES, Group.BOT)
+    assert abandoned_deliveries, "the bot was killed with nothing in flight"
+    # Restarts run in the background: the day goes on meanwhile, as it would.
+    restarts = [asyncio.create_task(bot.start())]
+
+    # --- the api, with events read but not acknowledged --------------------------------
+    await day.tick(ticks[3])
+    await eventually(lambda: _reading(stack, Group.API), within=30, every=0.01)
+    await api.kill9()
+    abandoned_events = await pending(stack, Stream.EVENTS, Group.API)
+    assert abandoned_events, "the api was killed with nothing read and unacknowledged"
+    restarts.append(asyncio.create_task(api.start()))
+    await day.tick(ticks[4])
+
+    # --- a scheduler mid-tick, and the scheduler service -------------------------------
+    at = ticks[5]
+    due = await stack.pool.fetchval("SELECT count(*) FROM next_fires WHERE fire_at <= $1", at)
+    # Small batches: the tick is many short transactions, so a kill lands between them.
+    grace = str(day.settings.grace_minutes)
+    ticking = await stack.spawn_cli(
+        "tick", "tick", "--at", at.isoformat(), SCHEDULER_BATCH_SIZE="5",
+        SCHEDULER_GRACE_MINUTES=grace,
+    )  # fmt: skip
+    await eventually(lambda: _ledger_started(stack, at), within=40, every=0.005)
+    await ticking.kill9()
+    recorded, unpublished = await _tick_progress(stack, at)
+    assert recorded < due or unpublished, f"the tick finished ({recorded}/{due}) before the kill"
+    # ...and the scheduler service, with answers read but not acknowledged.
+    await day.answer(at)
+    await eventually(lambda: _reading(stack, Group.SCHEDULER), within=30, every=0.01)
+    await scheduler.kill9()
+    abandoned_answers = await pending(stack, Stream.EVENTS, Group.SCHEDULER)
+    assert abandoned_answers, "the scheduler was killed with nothing read and unacknowledged"
+    restarts.append(asyncio.create_task(scheduler.start()))
+    # The restarted scheduler's first tick, a minute later on the simulated clock.
+    code, output = await stack.cli(
+        "tick", "--at", (at + timedelta(minutes=1)).isoformat(), SCHEDULER_GRACE_MINUTES=grace
+    )
+    assert code == 0, output
+    await day.answer(at + timedelta(minutes=1))
+    day.last_tick = at + timedelta(minutes=1)
+
+    for at in ticks[6:]:
+        await day.tick(at)
+    await asyncio.gather(*restarts)
+
+    end = stack.end_state(day)
+    settled = await end.wait(within=150)
+    summary = await end.check(allow_missed=False)
+    print(
+        f"\nkill -9 each service: {summary}; abandoned: {abandoned_deliveries} deliveries, "
+        f"{abandoned_events} events (api), {abandoned_answers} (scheduler); the tick killed "
+        f"at {recorded}/{due} fires, {unpublished} unpublished; settled {settled:.1f}s after "
+        f"the day; {time.monotonic() - started:.1f}s"
+    )
+
+
+async def _reading(stack: Stack, group: Group) -> list[str]:
+    waiting = await pending(stack, Stream.EVENTS, group)
+    return [] if waiting else [f"the {group} group has no events in hand"]
+
+
+async def _ledger_started(stack: Stack, at: object) -> list[str]:
+    n = await stack.pool.fetchval("SELECT count(*) FROM trigger_fires WHERE fired_at = $1", at)
+    return [] if n else ["the tick has not written its ledger yet"]
+
+
+async def _tick_progress(stack: Stack, at: object) -> tuple[int, int]:
+    row = await stack.pool.fetchrow(
+        "SELECT count(*) AS recorded, count(*) FILTER (WHERE enqueued_at IS NULL "
+        "AND status = 'fired') AS unpublished FROM trigger_fires WHERE fired_at = $1",
+        at,
+    )
+    return int(row["recorded"]), int(row["unpublished"])
