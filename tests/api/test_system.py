@@ -77,6 +77,15 @@ class TestDeadLetters:
         assert [item["id"] for item in rest["items"]] == [second_id]
         assert rest["next_after"] is None
 
+    @pytest.mark.parametrize("entry_id", ["86369130465210097354-2", "1-18446744073709551616"])
+    async def test_an_id_past_64_bits_is_a_422_not_a_redis_error(
+        self, coach: httpx.AsyncClient, entry_id: str
+    ) -> None:
+        listed = await coach.get("/system/dead-letters", params={"after": entry_id})
+        replayed = await coach.post(f"/system/dead-letters/{entry_id}/replay")
+        assert (listed.status_code, replayed.status_code) == (422, 422)
+        assert "64-bit" in listed.text
+
     async def test_replay_puts_it_back_on_its_stream(
         self, coach: httpx.AsyncClient, bus: StreamBus, pool: asyncpg.Pool
     ) -> None:

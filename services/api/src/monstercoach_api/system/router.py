@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
+from pydantic import AfterValidator
 
 from monstercoach_kit.bus import DeadLetter, StreamBus
 from monstercoach_kit.health import read_heartbeats
@@ -33,7 +34,16 @@ SERVICES = tuple(group.value for group in Group)
 
 ENTRY_ID = r"^[0-9]{1,20}-[0-9]{1,20}$"
 """A Redis stream entry id, e.g. ``1764144000000-0``."""
-EntryId = Annotated[str, Path(pattern=ENTRY_ID)]
+
+
+def _within_64_bits(value: str | None) -> str | None:
+    # 20 digits can still exceed what Redis accepts, and XRANGE would then fail (a 500).
+    if value is not None and any(int(part) >= 2**64 for part in value.split("-")):
+        raise ValueError("a stream entry id is two 64-bit numbers, like 1764144000000-0")
+    return value
+
+
+EntryId = Annotated[str, Path(pattern=ENTRY_ID), AfterValidator(_within_64_bits)]
 
 
 def _beat(service: str, beat: dict[str, Any] | None, now: datetime) -> ServiceBeat:
@@ -71,6 +81,7 @@ async def dead_letters_list(
     after: Annotated[
         str | None,
         Query(pattern=ENTRY_ID, description="a `next_after`"),
+        AfterValidator(_within_64_bits),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> DeadLetterPage:
