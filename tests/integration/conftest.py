@@ -206,6 +206,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # The figures each fault test prints (a line starting with FIGURES), after the run.
+    lines = [
+        line
+        for status in ("passed", "xfailed", "failed")
+        for report in terminalreporter.stats.get(status, [])
+        if report.when == "call"
+        for line in report.capstdout.splitlines()
+        if line.startswith(FIGURES)
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "fault suite figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+FIGURES = "FIGURES "
 FAILED = pytest.StashKey[bool]()
 WORKDIR = pytest.StashKey[Path]()
 

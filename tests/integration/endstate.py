@@ -59,8 +59,27 @@ async def enqueue_counts(bus: StreamBus) -> Counter[UUID]:
     return Counter(m.payload.delivery_id for m in await delivery_requests(bus))
 
 
+async def describe_dead_letters(bus: StreamBus, count: int = 5) -> str:
+    """The dead letters, for a failure message (read raw: their data may not be UTF-8)."""
+    entries = await bus.redis.xrange(bus.dead_letter_key, count=count)
+    lines = []
+    for _, fields in entries:
+        get = {k.decode(): v.decode(errors="replace") for k, v in fields.items()}
+        lines.append(f"{get.get('stream')}/{get.get('group')} {get.get('type')}: "
+                     f"{get.get('error', '')[:300]}")  # fmt: skip
+    return f"{await bus.dead_letter_count()} dead letters, e.g.\n" + "\n".join(lines)
+
+
+STUCK_AFTER_MS = 45_000
+"""A group with unread entries whose every consumer has not read for this long has lost
+its consumer (no live one goes a read longer: the slowest batch takes ~15 s here)."""
+
+
 async def streams_drained(bus: StreamBus, groups: Collection[Group] = tuple(Group)) -> list[str]:
-    """What is still unread or unacknowledged, per stream and group (empty: drained)."""
+    """What is still unread or unacknowledged, per stream and group (empty: drained).
+
+    Raises at once when a group's consumers all stopped reading while entries wait.
+    """
     behind = []
     for stream, consumers in CONSUMERS.items():
         key = bus.key(stream)
@@ -79,6 +98,17 @@ async def streams_drained(bus: StreamBus, groups: Collection[Group] = tuple(Grou
             unread = _entry(g["last-delivered-id"]) < _entry(last_id) if lag is None else lag
             if g["pending"] or unread:
                 behind.append(f"{stream}/{group}: pending {g['pending']}, lag {lag}, {g}")
+                # Only unread entries tell: entries merely pending may be waiting, as
+                # designed, for min_idle_ms before a retry (and Redis before 7.2 does not
+                # count an empty read as activity).
+                members = await bus.redis.xinfo_consumers(key, group.value)
+                idle = [int(m.get("inactive", m.get("idle", 0))) for m in members]
+                if unread and idle and min(idle) > STUCK_AFTER_MS:
+                    raise AssertionError(
+                        f"{stream}/{group}: no consumer has read for {min(idle) / 1000:.0f}s "
+                        f"with work waiting (pending {g['pending']}, lag {lag}): its consumer "
+                        "stopped"
+                    )
     return behind
 
 
@@ -184,11 +214,7 @@ class EndState:
         except AssertionError as exc:
             if self.on_stuck is not None:
                 await self.on_stuck()
-            letters = await self.bus.dead_letters(count=5)
-            raise AssertionError(
-                f"{exc}\n{await self.bus.dead_letter_count()} dead letters, e.g.\n"
-                + "\n".join(f"{d.stream}/{d.group} {d.type}: {d.error[:300]}" for d in letters)
-            ) from None
+            raise AssertionError(f"{exc}\n{await describe_dead_letters(self.bus)}") from None
 
     async def _event_rows(self) -> int:
         counts = await self.pool.fetchrow(
@@ -211,11 +237,7 @@ class EndState:
         await self.check_deliveries(summary, allow_missed=allow_missed)
         summary.dead_letters = await self.bus.dead_letter_count()
         if dead_letters == 0 and summary.dead_letters:
-            letters = await self.bus.dead_letters(count=10)
-            raise AssertionError(
-                f"{summary.dead_letters} dead letters, e.g.\n"
-                + "\n".join(f"{d.stream}/{d.group} {d.type}: {d.error[:300]}" for d in letters)
-            )
+            raise AssertionError(await describe_dead_letters(self.bus))
         # The bot's limiter keeps every call under Discord's global limit, whatever happens.
         stats = await self.sim.stats()
         assert stats["global_429s"] == 0, stats

@@ -98,7 +98,7 @@ async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
     settled = await end.wait(within=150)
     summary = await end.check(allow_missed=False)
     print(
-        f"\nkill -9 each service: {summary}; abandoned: {abandoned_deliveries} deliveries, "
+        f"\nFIGURES kill -9 each service: {summary}; abandoned: {abandoned_deliveries} deliveries, "
         f"{abandoned_events} events (api), {abandoned_answers} (scheduler); the tick killed "
         f"at {recorded}/{due} fires, {unpublished} unpublished; settled {settled:.1f}s after "
         f"the day; {time.monotonic() - started:.1f}s"

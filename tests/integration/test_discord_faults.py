@@ -107,7 +107,7 @@ async def test_discord_500s_429_storms_hangs_and_closed_dms(stack: Stack) -> Non
     assert summary.retried_then_sent > 0, "no delivery was retried and then sent"
     assert set(summary.missed) <= {"403 cannot DM", "404 unknown user", "gave up after retries"}
     print(
-        f"\ndiscord faults: {summary}; injected {dict(injected)}; peak "
+        f"\nFIGURES discord faults: {summary}; injected {dict(injected)}; peak "
         f"{stats['peak_per_second']}/s; settled {settled:.1f}s after the day; "
         f"{time.monotonic() - started:.1f}s"
     )

@@ -339,7 +339,7 @@ async def test_a_thousand_poison_messages_on_each_stream(stack: Stack) -> None:
         assert service.runs == 1, f"{service.name} restarted"
     kinds_seen = Counter(poison.kind for _, poison in poisoned.values())
     print(
-        f"\npoison: {len(poisoned)} entries ({len(kinds_seen)} kinds), {len(letters)} dead "
+        f"\nFIGURES poison: {len(poisoned)} entries ({len(kinds_seen)} kinds), {len(letters)} dead "
         f"letters, each once per group; good: {summary}; handled {handled:.1f}s after "
         f"publishing (settled {settled:.1f}s); {time.monotonic() - started:.1f}s"
     )

@@ -114,8 +114,8 @@ async def test_postgres_unreachable_from_the_api_then_back(
         assert (await coach.get("/clients")).status_code == 200
         await coach.aclose()
         print(
-            f"\npostgres outage ({OUTAGE_SECONDS:g}s): {summary}; backlog at the end of the "
-            f"outage {held}; {sent_during} DMs sent meanwhile; healthy {recovered:.1f}s "
+            f"\nFIGURES postgres outage ({OUTAGE_SECONDS:g}s): {summary}; backlog at the end "
+            f"of the outage {held}; {sent_during} DMs sent meanwhile; healthy {recovered:.1f}s "
             f"after; settled {settled:.1f}s after the day; {time.monotonic() - started:.1f}s"
         )
     finally:

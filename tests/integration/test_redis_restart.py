@@ -83,6 +83,7 @@ async def test_redis_killed_and_restarted_from_its_aof_mid_load(
     assert all(service.runs == 1 for service in stack.services.values()), "a service died"
     version = (await stack.redis.info("server"))["redis_version"]
     print(
-        f"\nredis {version} restart: {summary}; {sent_at_kill} DMs before the kill, {owed} fires "
-        f"deferred; settled {settled:.1f}s after the day; {time.monotonic() - started:.1f}s"
+        f"\nFIGURES redis {version} restart: {summary}; {sent_at_kill} DMs before the kill, "
+        f"{owed} fires deferred; settled {settled:.1f}s after the day; "
+        f"{time.monotonic() - started:.1f}s"
     )

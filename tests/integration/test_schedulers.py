@@ -100,7 +100,7 @@ async def test_two_schedulers_at_once_then_down_for_two_hours(stack: Stack) -> N
     settled = await end.wait(within=60)
     summary = await end.check(allow_missed=False)
     print(
-        f"\nschedulers: {len(due)} fires ticked by two at once, each once; after 2 h down "
+        f"\nFIGURES schedulers: {len(due)} fires ticked by two at once, each once; after 2 h down "
         f"{len(after_outage) - len(late)} caught up, {len(late)} missed scheduler_down; "
         f"{summary}; settled {settled:.1f}s; {time.monotonic() - started:.1f}s"
     )
