@@ -55,12 +55,10 @@ generate: setup web-setup ## Regenerate docs/schema_definitions.md (and every ot
 check-generated: setup web-setup ## Fail when a generated file is stale
 	$(RUN) monstercoach generate --check
 
-bench: setup ## Run the benchmarks in bench/
-	$(RUN) python bench/bus.py
-	$(RUN) python bench/api.py
-	$(RUN) python bench/delivery.py
-	$(RUN) python bench/scan.py
-	$(RUN) python bench/tick.py
+# BENCH_FLAGS passes options, e.g. BENCH_FLAGS="--sizes 1000 10000" or "--only bus tick".
+BENCH_FLAGS ?=
+bench: setup ## Run every benchmark: figures against their limits, and a scaling table (~40 min)
+	$(RUN) python bench/run.py $(BENCH_FLAGS)
 
 .PHONY: up down
 # Until web/ exists, `up` starts everything but the web container (it has nothing to build).

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+from figures import Figure, record
 from rich.console import Console
 from rich.table import Table
 
@@ -250,6 +251,41 @@ async def main(sizes: list[int], requests: int) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     print_results(console, results, requests)
+    record(*figures(results))
+
+
+TARGET_P95_MS = {
+    "roster, by name": 50.0,
+    "roster, by 7-day compliance": 50.0,
+    "chart (28 days)": 30.0,
+}
+"""Issue 5's targets, at 1,000 clients and 16 concurrent requests."""
+
+
+def figures(results: list[Result]) -> list[Figure]:
+    """Each endpoint's p95 beside the bare endpoint's at 1,000 clients and concurrency 16;
+    the roster's p95 at every size, for the scaling table."""
+    found = []
+    bare = {(r.clients, r.concurrency): r for r in results if r.name.startswith("bare")}
+    for r in results:
+        if r.name in TARGET_P95_MS and r.clients == 1_000 and r.concurrency == 16:
+            target = TARGET_P95_MS[r.name]
+            found.append(
+                Figure(
+                    "api",
+                    f"{r.name}, p95 at 16 concurrent, 1,000 clients",
+                    r.p95_ms,
+                    "ms",
+                    limit="bare endpoint's p95",
+                    limit_value=bare[r.clients, 16].p95_ms,
+                    target=f"< {target:g} ms",
+                    met=r.p95_ms < target,
+                )
+            )
+        if r.name == "roster, by name":
+            column = f"roster p95, {r.concurrency} concurrent (ms)"
+            found.append(Figure("api", r.name, r.p95_ms, "ms", clients=r.clients, column=column))
+    return found
 
 
 def print_results(console: Console, results: list[Result], requests: int) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
+from figures import Figure, record
 from rich.console import Console
 from rich.table import Table
 
@@ -200,7 +201,7 @@ def report(passes: list[Pass], settings: BotSettings) -> None:
         fraction = p.request_rate / limit
         console.print(
             f"{p.name}: fraction {fraction:.3f} "
-            f"({'meets' if fraction >= 0.95 else 'MISSES'} the 0.95 target); "
+            f"({'meets' if fraction >= TARGET_FRACTION else 'MISSES'} the 0.95 target); "
             f"global 429s {p.stats['global_429s']}, duplicates {p.duplicates} (targets 0)"
         )
 
@@ -237,6 +238,35 @@ async def main(n: int, warm: bool, rate: float | None, concurrency: int | None) 
             await redis.delete(*keys)
         await redis.aclose()
     report(passes, settings)
+    record(*figures(passes))
+
+
+TARGET_FRACTION = 0.95
+"""Issue 4: REST calls sustained at this fraction of Discord's global limit or more."""
+
+
+def figures(passes: list[Pass]) -> list[Figure]:
+    limit = DISCORD_GLOBAL_LIMIT_PER_SECOND
+    found = []
+    for p in passes:
+        found.append(
+            Figure(
+                "delivery",
+                f"REST calls/s, {p.name}",
+                p.request_rate,
+                "/s",
+                limit="Discord's global limit",
+                limit_value=limit,
+                target=f"ratio ≥ {TARGET_FRACTION}",
+                met=p.request_rate / limit >= TARGET_FRACTION,
+            )
+        )
+        counts = {"global 429s": p.stats["global_429s"], "duplicate DMs": p.duplicates}
+        for name, count in counts.items():
+            found.append(
+                Figure("delivery", f"{name}, {p.name}", count, "", target="0", met=count == 0)
+            )
+    return found
 
 
 if __name__ == "__main__":

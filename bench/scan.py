@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as aioredis
+from figures import Figure, record
 from rich.console import Console
 from rich.table import Table
 
@@ -362,6 +363,44 @@ async def main(sizes: list[int], days: int, repeat: int) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         await admin.close()
     print_results(console, results, days, repeat)
+    record(*figures(results))
+
+
+RULES_PASS_TARGET_S = 2.0
+"""Issue 6: the rules pass over 10,000 clients."""
+
+
+def figures(results: list[Measured]) -> list[Figure]:
+    found = []
+    for r in results:
+        seconds = r.rules_pass.wall_s
+        if r.clients == 10_000:
+            found.append(
+                Figure(
+                    "scan",
+                    "rules pass (metrics + rules), 10,000 clients",
+                    seconds,
+                    "s",
+                    target=f"< {RULES_PASS_TARGET_S:g} s",
+                    met=seconds < RULES_PASS_TARGET_S,
+                )
+            )
+        found.append(
+            Figure(
+                "scan", "rules pass", seconds, "s", clients=r.clients, column="scan: rules pass (s)"
+            )
+        )
+        found.append(
+            Figure(
+                "scan",
+                "end to end",
+                r.scan.wall_s,
+                "s",
+                clients=r.clients,
+                column="scan: end to end (s)",
+            )
+        )
+    return found
 
 
 def print_results(console: Console, results: list[Measured], days: int, repeat: int) -> None:
@@ -379,7 +418,7 @@ def print_results(console: Console, results: list[Measured], days: int, repeat: 
     console.print(table)
     for r in results:
         if r.clients == 10_000:
-            verdict = "meets" if r.rules_pass.wall_s < 2.0 else "MISSES"
+            verdict = "meets" if r.rules_pass.wall_s < RULES_PASS_TARGET_S else "MISSES"
             seconds = f"{r.rules_pass.wall_s:.2f} s"
             console.print(f"10,000 clients: rules pass {seconds} ({verdict} the 2 s target)")
 
