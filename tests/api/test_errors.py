@@ -63,6 +63,28 @@ async def test_validation_error_is_422_with_field_details(
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        pytest.param(b'{"discord_user_id": "caf\xe9"}', "the body is not UTF-8 JSON", id="latin-1"),
+        pytest.param(b"[" * 10_000, "the body's JSON is nested too deeply", id="deep"),
+    ],
+)
+async def test_a_body_that_cannot_be_read_as_json_is_422_saying_why(
+    kit_settings: KitSettings, dev_settings: ApiSettings, body: bytes, why: str
+) -> None:
+    # Not FastAPI's own 400, which no operation documents: a 422, as for broken JSON.
+    async with running_app(create_app(kit_settings, dev_settings)) as client:
+        response = await client.post(
+            "/auth/dev-login", content=body, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert error["message"] == f"Invalid request: body: {why}"
+    assert error["details"] == [{"field": "body", "message": why, "type": "json_invalid"}]
+
+
 async def test_unhandled_error_is_500_logged_and_leaks_nothing(
     kit_settings: KitSettings, api_settings: ApiSettings
 ) -> None:

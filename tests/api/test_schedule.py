@@ -136,6 +136,15 @@ class TestOverrides:
         ]
         assert actions[0]["details"]["trigger"] == "checkin.morning_prompt"
 
+    @pytest.mark.parametrize("local_time", ["06:15", "06:15:00"])
+    async def test_a_time_is_hh_mm_with_or_without_seconds(
+        self, coach: httpx.AsyncClient, berlin: uuid.UUID, local_time: str
+    ) -> None:
+        response = await coach.put(f"/clients/{berlin}{PROMPT}", json={"local_time": local_time})
+        assert response.status_code == 200, response.text
+        entry = response.json()
+        assert (entry["local_time"], entry["override"]["local_time"]) == ("06:15:00", "06:15:00")
+
     async def test_turn_a_trigger_off(self, coach: httpx.AsyncClient, berlin: uuid.UUID) -> None:
         response = await coach.put(
             f"/clients/{berlin}/schedule/meals/lunch_reminder", json={"enabled": False}
@@ -159,6 +168,9 @@ class TestOverrides:
             ({"local_time": "07:30:15"}, "body.local_time"),
             ({"local_time": "25:00"}, "body.local_time"),
             ({"local_time": "07:30+02:00"}, "body.local_time"),
+            ({"local_time": "07:30:00Z"}, "body.local_time"),
+            ({"local_time": "7:30"}, "body.local_time"),
+            ({"local_time": 27000}, "body.local_time"),
             ({"weekdays": []}, "body.weekdays"),
             ({"weekdays": ["mon", "mon"]}, "body.weekdays"),
             ({"weekdays": ["funday"]}, "body.weekdays.0"),

@@ -865,7 +865,12 @@ export interface components {
              */
             readonly rate: number | null;
         };
-        /** DeadLetter */
+        /**
+         * DeadLetter
+         * @description A dead letter as listed. Its fields are shown as text: bytes that are not UTF-8
+         *     (a hostile or broken producer's data) appear as ``\xNN`` escapes, while a replay
+         *     republishes the stored bytes themselves.
+         */
         DeadLetter: {
             /** Data */
             data: string;
@@ -1635,7 +1640,7 @@ export interface components {
         ScheduleEntry: {
             /**
              * Default Time
-             * Format: time
+             * @description local wall-clock time, HH:MM[:SS]
              */
             default_time: string;
             /** Default Weekdays */

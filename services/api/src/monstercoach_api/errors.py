@@ -113,17 +113,40 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    details = _field_errors(exc.errors())
+def _invalid(details: list[ErrorDetail]) -> JSONResponse:
     first = details[0] if details else None
     summary = f"{first.field}: {first.message}" if first else "the request is invalid"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return error_response(422, "validation_error", f"Invalid request: {summary}{more}", details)
 
 
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _invalid(_field_errors(exc.errors()))
+
+
+# FastAPI answers 400 "There was an error parsing the body", a status no operation
+# documents, when reading a JSON body fails other than by a JSONDecodeError (which it makes
+# a 422). By the exception behind that 400, these are faults of the body itself: a 422
+# too, in the same shape as JSON that does not parse.
+_UNPARSABLE_BODY: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "the body is not UTF-8 JSON",
+    RecursionError: "the body's JSON is nested too deeply",
+}
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> str | None:
+    if exc.status_code != 400:
+        return None
+    return next(
+        (why for kind, why in _UNPARSABLE_BODY.items() if isinstance(exc.__cause__, kind)), None
+    )
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if (why := _unparsable_body(exc)) is not None:
+        return _invalid([ErrorDetail(field="body", message=why, type="json_invalid")])
     status = exc.status_code
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     code = _CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))

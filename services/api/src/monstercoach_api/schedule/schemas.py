@@ -2,17 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+)
 
 from monstercoach_schemas.domain import ClientStatus, DeliveryKind, Weekday
 from monstercoach_schemas.types import Timestamp
 
 from ..paging import Page
+
+# [0-9], not \d: Python's \d also matches other scripts' digits, JSON Schema's does not.
+WALL_CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_WALL_CLOCK = re.compile(WALL_CLOCK_PATTERN)
+_NOT_WALL_CLOCK = "must be a local wall-clock time, HH:MM or HH:MM:SS, without an offset"
+
+
+def _wall_clock(value: Any) -> time:
+    if isinstance(value, str):
+        if _WALL_CLOCK.fullmatch(value) is None:
+            raise ValueError(_NOT_WALL_CLOCK)
+        return time.fromisoformat(value)
+    # A time from the LST or a database row: only one the wire format can carry as it is.
+    if isinstance(value, time) and value.tzinfo is None and not value.microsecond:
+        return value
+    raise ValueError(_NOT_WALL_CLOCK)
+
+
+WallClock = Annotated[
+    time,
+    PlainValidator(_wall_clock),
+    PlainSerializer(lambda value: value.strftime("%H:%M:%S"), return_type=str, when_used="json"),
+    # Not JSON Schema's ``format: time``: that is RFC 3339's full-time, which requires an
+    # offset, and these times are on a client's (or the coach's) own clock, whatever its zone.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": WALL_CLOCK_PATTERN,
+            "description": "local wall-clock time, HH:MM[:SS]",
+        }
+    ),
+]
+"""A time of day on someone's wall clock: accepted as HH:MM or HH:MM:SS, sent as HH:MM:SS."""
 
 
 class Clock(StrEnum):
@@ -30,14 +72,14 @@ class LstTrigger(BaseModel):
     engine: str
     trigger: str
     clock: Clock
-    at: time | None = Field(description="wall-clock time of a timed trigger")
+    at: WallClock | None = Field(description="wall-clock time of a timed trigger")
     weekdays: list[Weekday] = Field(description="days a timed trigger fires on")
     on_event: str | None = Field(description="message type an event trigger waits for")
     when: str = Field(description="as docs/LST_Master.md words it")
     emits: str = Field(description="the stream message type a fire publishes")
     delivery_kind: DeliveryKind | None
     deadline: str = Field(description="the answer window, as docs/LST_Master.md words it")
-    deadline_at: time | None = Field(description="a same-day wall-clock deadline")
+    deadline_at: WallClock | None = Field(description="a same-day wall-clock deadline")
     deadline_minutes: int | None = Field(description="a deadline counted from the fire")
     missed_policy: str
     missed_policy_meaning: str
@@ -57,7 +99,7 @@ class Lst(BaseModel):
 
 def _whole_minute(value: time | None) -> time | None:
     # The tick runs once a minute: a time with seconds could never fire as written.
-    if value is not None and (value.second or value.microsecond or value.tzinfo is not None):
+    if value is not None and value.second:
         raise ValueError("must be a whole minute of the client's wall clock, e.g. 07:30")
     return value
 
@@ -68,7 +110,7 @@ class OverrideRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="false turns the trigger off")
-    local_time: time | None = Field(default=None, description="HH:MM on the client's clock")
+    local_time: WallClock | None = Field(default=None, description="HH:MM on the client's clock")
     weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
 
     _minute = field_validator("local_time")(_whole_minute)
@@ -83,7 +125,7 @@ class OverrideRequest(BaseModel):
 
 class Override(BaseModel):
     enabled: bool
-    local_time: time | None
+    local_time: WallClock | None
     weekdays: list[Weekday] | None
     updated_at: Timestamp
 
@@ -103,11 +145,11 @@ class ScheduleEntry(BaseModel):
     engine: str
     trigger: str
     description: str
-    default_time: time
+    default_time: WallClock
     default_weekdays: list[Weekday]
     override: Override | None
     enabled: bool
-    local_time: time | None = Field(description="in effect; null when turned off")
+    local_time: WallClock | None = Field(description="in effect; null when turned off")
     weekdays: list[Weekday]
     next_fire: NextFire | None = Field(
         description="null when turned off, when the client is not active, or on a problem"
