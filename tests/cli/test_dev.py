@@ -172,6 +172,9 @@ class TestSupervisor:
         await supervisor.stop_all()
         assert time.monotonic() - started < 5.0
         assert "SIGKILL" not in output(supervisor)  # SIGTERM was enough, for both
+        # Dying of the SIGTERM sent is a clean stop, not an exit code to worry about.
+        assert output(supervisor).count("stopped\n") == 2, output(supervisor)
+        assert "exit -15" not in output(supervisor)
         assert supervisor.running() == []
         assert not alive(grandchild)
         assert supervisor.exit_code() == 0
@@ -194,6 +197,7 @@ class TestSupervisor:
         assert 0.4 < time.monotonic() - started < 5.0
         assert not alive(pid)
         assert "SIGKILL" in output(supervisor)
+        assert "killed (did not stop within the grace period)" in output(supervisor)
 
     async def test_a_crash_is_reported_with_its_last_lines(self, supervisor: Supervisor) -> None:
         await supervisor.start(child("steady", "import time; time.sleep(60)"))

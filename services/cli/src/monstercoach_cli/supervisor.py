@@ -215,7 +215,7 @@ class Supervisor:
         if child.spec.oneshot and not (self.stopping or child.stopping):
             self.emit(child.spec.name, self._paint(f"done (exit {code})", DIM), child.colour)
         elif expected:
-            self.emit(child.spec.name, self._paint(f"stopped (exit {code})", DIM), child.colour)
+            self.emit(child.spec.name, self._paint(_stopped(code), DIM), child.colour)
         else:
             self._report_crash(child, code)
             if not self.keep_going:
@@ -323,3 +323,13 @@ def install_stop_signals(supervisor: Supervisor, stop: asyncio.Event) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, handle, sig)
+
+
+def _stopped(code: int) -> str:
+    """How a child we stopped ended: dying of the SIGTERM or SIGINT we sent is a clean stop
+    (uvicorn and npm re-raise it after shutting down); anything else is shown."""
+    if code in (0, -signal.SIGTERM, -signal.SIGINT):
+        return "stopped"
+    if code == -signal.SIGKILL:
+        return "killed (did not stop within the grace period)"
+    return f"stopped (exit {code})"
