@@ -6,14 +6,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import aiohttp
+import discord
 import pytest
 import redis.asyncio as aioredis
 from structlog.testing import capture_logs
 
-from monstercoach_bot.delivery import Deliverer, Sender, consumer_config
+from monstercoach_bot.delivery import (
+    Deliverer,
+    Sender,
+    consumer_config,
+    reclaim_after_ms,
+    resend_window,
+)
 from monstercoach_bot.render import delivery_nonce
 from monstercoach_bot.settings import BotSettings
 from monstercoach_discord_sim import Simulator
@@ -22,6 +31,7 @@ from monstercoach_schemas.domain import DeliveryStatus
 from monstercoach_schemas.messages import FireRef
 from monstercoach_schemas.streams import Group, Stream
 from tests.bot.conftest import bot_settings_for, delivery, outcomes, records, user_id
+from tests.processes import free_port
 
 USER = user_id(1)
 
@@ -50,7 +60,7 @@ def outcome_count(bus: StreamBus, n: int) -> Callable[[], Awaitable[bool]]:
     return reached
 
 
-def logged_statuses(logs: list[dict[str, object]]) -> list[object]:
+def logged_statuses(logs: Sequence[Mapping[str, Any]]) -> list[object]:
     return [entry["status"] for entry in logs if "delivery_id" in entry]
 
 
@@ -191,6 +201,140 @@ class TestRetries:
         # The hung first attempt landed after the retry, and Discord matched its nonce.
         assert sim.world.message_counts() == {USER: 1}
         assert sim.stats.nonce_replays == 1
+
+
+ATTEMPT_TIMEOUT = 0.2
+HANG = 0.5
+"""Longer than an attempt: the bot times out, and Discord completes the request later."""
+
+
+@pytest.fixture
+def impatient(
+    bus: StreamBus, sender: Sender, redis: aioredis.Redis, redis_prefix: str, sim: Simulator
+) -> Callable[..., Deliverer]:
+    """Deliverers whose attempts time out quickly (their resend window: 1.6 s)."""
+
+    def make(**overrides: Any) -> Deliverer:
+        settings = bot_settings_for(
+            sim.api_base, delivery_attempt_timeout_seconds=ATTEMPT_TIMEOUT, **overrides
+        )
+        return Deliverer(bus, records(redis, redis_prefix), sender, settings)
+
+    return make
+
+
+class TestOutcomeUnknown:
+    """A timed-out attempt may have created the message: only Discord's answer to a resend
+    with the same nonce settles it."""
+
+    async def test_timeouts_past_max_attempts_are_resent_until_discord_answers(
+        self, bus: StreamBus, impatient: Callable[..., Deliverer], sim: Simulator
+    ) -> None:
+        deliverer = impatient()
+        attempts = deliverer.settings.delivery_max_attempts
+        sim.faults.hang(HANG, count=attempts, route="create_message")
+        with capture_logs() as logs:
+            await deliverer([delivery(USER)])
+        await sim.wait_idle()
+
+        [outcome] = await outcomes(bus)
+        [message] = sim.world.messages_to(USER)
+        # The first hung attempt created the DM; the resend got it back by its nonce.
+        assert (outcome.status, outcome.attempts) == (DeliveryStatus.SENT, attempts + 1)
+        assert outcome.discord_message_id == message["id"]
+        assert logged_statuses(logs) == ["retrying"] * attempts + ["sent"]
+
+    async def test_an_error_answer_to_a_resend_leaves_the_outcome_unknown(
+        self, bus: StreamBus, impatient: Callable[..., Deliverer], sim: Simulator
+    ) -> None:
+        # Two attempts, so that every request fits in the channel's 5 messages per 5 s.
+        attempts = 2
+        deliverer = impatient(delivery_max_attempts=attempts)
+        sim.faults.hang(HANG, count=1, route="create_message")
+        sim.faults.error(503, count=attempts, route="create_message")
+
+        await deliverer([delivery(USER)])
+        await sim.wait_idle()
+
+        # A 503 says that resend created nothing, not that the hung first attempt did not.
+        [outcome] = await outcomes(bus)
+        [message] = sim.world.messages_to(USER)
+        assert (outcome.status, outcome.attempts) == (DeliveryStatus.SENT, attempts + 2)
+        assert outcome.discord_message_id == message["id"]
+
+    async def test_a_refusal_after_timeouts_is_missed_with_discords_reason(
+        self, bus: StreamBus, impatient: Callable[..., Deliverer], sim: Simulator
+    ) -> None:
+        deliverer = impatient()
+        attempts = deliverer.settings.delivery_max_attempts
+        sim.faults.hang(HANG, count=attempts, route="create_message")
+        sim.faults.close_dms(USER)
+
+        await deliverer([delivery(USER)])
+        await sim.wait_idle()
+
+        [outcome] = await outcomes(bus)
+        assert (outcome.status, outcome.attempts) == (DeliveryStatus.MISSED, attempts + 1)
+        assert outcome.error is not None
+        assert "50007" in outcome.error
+        assert sim.world.message_counts() == {USER: 0}
+
+    async def test_hanging_past_the_nonce_window_leaves_it_failed_as_unknown(
+        self, bus: StreamBus, impatient: Callable[..., Deliverer], sim: Simulator
+    ) -> None:
+        deliverer = impatient()
+        window = resend_window(deliverer.settings)
+        sim.faults.hang(HANG, for_seconds=window + 1, route="create_message")
+        request = delivery(USER)
+        started = asyncio.get_running_loop().time()
+        with capture_logs() as logs:
+            await deliverer([request])
+        took = asyncio.get_running_loop().time() - started
+        await sim.wait_idle()
+
+        [outcome] = await outcomes(bus)
+        assert outcome.status is DeliveryStatus.FAILED
+        assert outcome.attempts > deliverer.settings.delivery_max_attempts
+        assert outcome.error is not None
+        assert outcome.error.startswith(f"outcome unknown after {outcome.attempts} attempts")
+        assert outcome.error.endswith(f"last error: no answer within {ATTEMPT_TIMEOUT:g}s")
+        # Every resend was over while Discord still matched the nonce (one more would have
+        # taken another timeout)...
+        assert took < window + ATTEMPT_TIMEOUT
+        # ...and rightly so: the hung requests did land, as one DM.
+        assert sim.world.message_counts() == {USER: 1}
+        assert logged_statuses(logs)[-1] == "failed"
+        # Failed is an outcome: a redelivered job sends nothing more.
+        await deliverer([request])
+        assert len(await outcomes(bus)) == 1
+
+    def test_a_batch_resending_to_the_end_of_the_window_is_not_reclaimed(self) -> None:
+        settings = BotSettings(_env_file=None)
+        assert reclaim_after_ms(settings) > resend_window(settings) * 1000
+
+    async def test_a_connection_never_made_is_not_an_unknown_outcome(
+        self, bus: StreamBus, redis: aioredis.Redis, redis_prefix: str, sim: Simulator
+    ) -> None:
+        class Unreachable:
+            """Discord's address refuses connections: nothing was ever sent."""
+
+            async def send(
+                self, recipient_id: str, content: str, view: discord.ui.View | None, nonce: str
+            ) -> str:
+                async with aiohttp.ClientSession() as session:
+                    await session.post(f"http://127.0.0.1:{free_port()}/api/v10/messages")
+                raise AssertionError("nothing listens there")
+
+        settings = bot_settings_for(sim.api_base)
+        deliverer = Deliverer(bus, records(redis, redis_prefix), Unreachable(), settings)
+
+        await deliverer([delivery(USER)])
+
+        [outcome] = await outcomes(bus)
+        assert (outcome.status, outcome.attempts) == (DeliveryStatus.MISSED, 3)
+        assert outcome.error is not None
+        assert outcome.error.startswith("gave up after 3 attempts")
+        assert "ClientConnectorError" in outcome.error
 
 
 class TestMissed:

@@ -14,6 +14,15 @@ Exactly one DM per delivery, whatever gets redelivered:
 3. The outcome is published before the id is remembered, with an idempotency key per
    delivery, so a crash between the two republishes an outcome the api applies once.
 
+An attempt that times out (or loses its connection mid-request) may still have created
+the message: Discord's silence is not a "no". Such a delivery is resent with its nonce
+until Discord answers, past ``delivery_max_attempts`` but only while Discord still
+matches the nonce (:func:`resend_window`): the message then comes back whichever attempt
+created it, and a refusal (403, 404) is a real "no". If the window runs out first, the
+outcome is ``failed`` with a reason saying it is unknown, not ``missed``: the scheduler
+closes a missed delivery's fire as undeliverable and would ignore the answer of a client
+who did get the DM.
+
 The record lives in Redis rather than in ``processed_messages``: a DM is not a database
 write, so a PostgreSQL transaction would commit nothing atomically with it, the bot then
 keeps delivering while PostgreSQL is down, and the record is exactly as durable as the
@@ -23,6 +32,7 @@ stream entry it guards (both live in the same Redis).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -79,12 +89,42 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def may_have_landed(exc: BaseException) -> bool:
+    """A transient failure after which the message may exist: the request may have
+    reached Discord, but no answer came back (a timeout, a connection lost mid-request).
+
+    Discord's error answers (5xx, 429) are taken to say that request created nothing, and
+    a connection never made sent nothing.
+    """
+    return not isinstance(
+        exc, discord.HTTPException | discord.RateLimited | aiohttp.ClientConnectorError
+    )
+
+
 def describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, discord.HTTPException):
         return f"{exc.status} (code {exc.code}): {exc.text or 'no message'}"
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g}s"
     return f"{type(exc).__name__}: {exc}"
+
+
+NONCE_WINDOW_SECONDS = 120.0
+"""How long Discord is taken to match a repeated nonce: "a few minutes" by its docs, so
+two. A resend later than that could create a second message."""
+
+RESEND_WINDOW_TIMEOUTS = 8
+"""Resends of a delivery whose outcome is unknown span this many attempt timeouts (at
+most :data:`NONCE_WINDOW_SECONDS`): several spaced resends, while the batch's worst case,
+and with it the stream's reclaim time (:func:`reclaim_after_ms`), stays bounded."""
+
+
+def resend_window(settings: BotSettings) -> float:
+    """Seconds after its first attempt within which a delivery is resent, and each
+    resend answered or given up on, while its outcome is unknown."""
+    return min(
+        NONCE_WINDOW_SECONDS, RESEND_WINDOW_TIMEOUTS * settings.delivery_attempt_timeout_seconds
+    )
 
 
 def expiry(payload: DeliveryRequestedPayload, now: datetime) -> str | None:
@@ -174,6 +214,10 @@ class Deliverer:
         timeout = settings.delivery_attempt_timeout_seconds
         view = build_view(payload.buttons)
         nonce = delivery_nonce(payload.delivery_id)
+        started = time.monotonic()
+        # A resend starting later could still be in flight when Discord forgets the nonce.
+        last_resend_at = started + resend_window(settings) - timeout
+        unknown = False
         attempt = 0
         while True:
             attempt += 1
@@ -192,25 +236,47 @@ class Deliverer:
                 if not is_transient(exc):
                     raise
                 error = describe(exc, timeout)
-                if attempt >= settings.delivery_max_attempts:
+                # Once unknown, unknown until Discord returns the message or refuses it:
+                # an error answer to a resend says nothing about the earlier attempt.
+                unknown = unknown or may_have_landed(exc)
+                # No jitter needed: the global limiter already spreads simultaneous retries.
+                delay = settings.delivery_backoff_seconds * 2 ** (attempt - 1)
+                if unknown:
+                    # At least a timeout apart: Discord, having just hung, gets time to
+                    # finish (or drop) the earlier request, and the resends stay few.
+                    delay = min(max(delay, timeout), last_resend_at - time.monotonic())
+                    if delay < 0:
+                        return Result(
+                            DeliveryStatus.FAILED,
+                            attempt,
+                            error=unknown_outcome(attempt, time.monotonic() - started, error),
+                        )
+                elif attempt >= settings.delivery_max_attempts:
                     return Result(
                         DeliveryStatus.MISSED,
                         attempt,
                         error=f"gave up after {attempt} attempts; last error: {error}",
                     )
-                # No jitter needed: the global limiter already spreads simultaneous retries.
-                delay = settings.delivery_backoff_seconds * 2 ** (attempt - 1)
                 log.warning(
                     "delivery attempt failed; retrying",
                     status="retrying",
                     delivery_id=str(payload.delivery_id),
                     attempt=attempt,
-                    retry_in_s=delay,
+                    retry_in_s=round(delay, 3),
+                    outcome_unknown=unknown,
                     error=error,
                 )
                 await asyncio.sleep(delay)
             else:
                 return Result(DeliveryStatus.SENT, attempt, message_id=message_id)
+
+
+def unknown_outcome(attempts: int, seconds: float, error: str) -> str:
+    return (
+        f"outcome unknown after {attempts} attempts in {seconds:.0f}s: an attempt got no "
+        "answer, so the DM may have been delivered, and no resend within Discord's nonce "
+        f"window got a yes or a no; last error: {error}"
+    )
 
 
 def outcome_message(request: DeliveryRequested, result: Result, rendered: str) -> DeliveryOutcome:
@@ -246,6 +312,8 @@ def log_result(payload: DeliveryRequestedPayload, result: Result, rendered: str)
         log.info("delivery sent", discord_message_id=result.message_id, **fields)
     elif result.status is DeliveryStatus.DRY_RUN:
         log.info("delivery dry-run; not sent", rendered_text=rendered, **fields)
+    elif result.status is DeliveryStatus.FAILED:
+        log.warning("delivery outcome unknown", error=result.error, **fields)
     else:
         log.warning("delivery missed", error=result.error, **fields)
 
@@ -269,11 +337,14 @@ def reclaim_after_ms(settings: BotSettings) -> int:
     """Longer than the slowest batch, so a live bot's batch is never taken from it.
 
     Worst case: the batch's rounds of sends (two calls each) at the limiter's pace, and
-    in the last round, a delivery whose every attempt times out, with the back-offs.
+    in the last round, the slowest delivery: every attempt failing after a full timeout,
+    with the back-offs, or, once an attempt's outcome is unknown, resends to the end of
+    the resend window.
     """
     attempts = settings.delivery_max_attempts
     backoffs = settings.delivery_backoff_seconds * (2 ** (attempts - 1) - 1)
+    retries = attempts * settings.delivery_attempt_timeout_seconds + backoffs
     batch = BATCH_ROUNDS * settings.delivery_concurrency
     pacing = 2 * batch / settings.discord_requests_per_second
-    worst = pacing + attempts * settings.delivery_attempt_timeout_seconds + backoffs
+    worst = pacing + max(retries, resend_window(settings))
     return max(60_000, int(worst * 2 * 1000))

@@ -59,7 +59,10 @@ class BotSettings(BaseSettings):
         "the runtime's redis-py pool refuses a 101st",
     )
     delivery_max_attempts: Annotated[int, Field(ge=1, le=10)] = Field(
-        default=3, description="send attempts before a transient failure becomes missed"
+        default=3,
+        description="send attempts before a transient failure becomes missed; an attempt "
+        "that timed out may have created the message, so it is resent past this, within "
+        "Discord's nonce window (delivery.resend_window)",
     )
     delivery_backoff_seconds: Annotated[float, Field(ge=0)] = Field(
         default=1.0, description="wait before the second attempt; doubles for each next one"
