@@ -1,6 +1,7 @@
 // A coach's morning, in Chromium against the real api and the seeded database: log in,
 // find a flagged client, open them, read the charts, acknowledge a flag, edit a target,
-// send a message and watch the delivery appear; then the flags inbox, the schedule and
+// send a message and watch the delivery appear, move a trigger of their schedule and put
+// it back, pause, archive and reactivate them; then the flags inbox, the schedule and
 // the system page. Every page is screenshotted at laptop width, the key ones at phone.
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -117,6 +118,59 @@ describe('Battle Station in Chromium', () => {
     expect(await delivery.getByText('Queued').count()).toBe(1);
     expect(await page.locator('[data-testid=delivery] img, [data-testid=delivery] b').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
+  });
+
+  it('moves the check-in prompt on the client’s clock, then puts it back', async () => {
+    const schedule = page.getByRole('region', { name: 'Schedule' });
+    const row = schedule.getByRole('row', { name: /^Morning prompt/ });
+    await poll(() => row.count()).toBe(1);
+    await schedule.getByRole('button', { name: 'Edit Morning prompt' }).click();
+    const time = schedule.getByLabel('Morning prompt time (client’s clock)');
+    // Checked before sending: the format, then the answer deadline from the LST.
+    await time.fill('7.05');
+    await schedule.getByRole('button', { name: 'Save' }).click();
+    await poll(() => schedule.getByText('A time on the 24-hour clock, as HH:MM (e.g. 07:30).').count()).toBe(1);
+    await time.fill('12:30');
+    await schedule.getByRole('button', { name: 'Save' }).click();
+    await poll(() => schedule.getByText('Before 12:00, when answers close.').count()).toBe(1);
+    expect(await screenshot(page, 'client-schedule-edit')).toEqual([]);
+
+    await time.fill('6:45');
+    await schedule.getByRole('button', { name: 'Save' }).click();
+    await poll(() => schedule.getByText('Morning prompt now at 06:45 on the client’s clock.').count()).toBe(1);
+    await poll(() => row.getByText('Custom').count()).toBe(1);
+    // The api's next fire, on the client's clock, follows the new time.
+    await poll(() => row.locator('time').textContent()).toMatch(/, 06:45/);
+    await page.reload();
+    await poll(() => row.getByText('Custom').count()).toBe(1);
+
+    await schedule.getByRole('button', { name: 'Reset Morning prompt to its default' }).click();
+    await poll(() => schedule.getByText('Morning prompt is back to its default, 07:30.').count()).toBe(1);
+    await poll(() => row.getByText('Custom').count()).toBe(0);
+    await poll(() => row.locator('time').textContent()).toMatch(/, 07:30/);
+  });
+
+  it('pauses the client, asks before archiving them, and reactivates them', async () => {
+    const status = page.getByRole('region', { name: 'Coaching status' });
+    const send = page.getByRole('button', { name: 'Send', exact: true });
+    await status.getByRole('button', { name: 'Pause' }).click();
+    const said = status.getByRole('status');
+    await poll(() => said.textContent()).toMatch(/^Paused: .+ gets no DMs until you reactivate them\.$/);
+    await poll(() => send.isDisabled()).toBe(true);
+    await poll(() => page.getByText(/this client is paused/).count()).toBe(1);
+    expect(await screenshot(page, 'client-paused')).toEqual([]);
+
+    await status.getByRole('button', { name: 'Archive…' }).click();
+    const confirm = status.getByRole('group', { name: /^Archive .+\?/ });
+    await confirm.getByRole('button', { name: /^Archive / }).click();
+    await poll(() => said.textContent()).toMatch(/^Archived .+\.$/);
+    await page.reload();
+    await poll(() => status.getByText(/Coaching has ended/).count()).toBe(1);
+
+    await status.getByRole('button', { name: 'Reactivate' }).click();
+    await poll(() => said.textContent()).toMatch(/^Reactivated: .+ schedule resumes from now\.$/);
+    await poll(() => send.isEnabled()).toBe(true);
+    await poll(() => page.getByText(/this client is (paused|archived)/).count()).toBe(0);
   });
 
   it('lays the client page out for a phone', async () => {

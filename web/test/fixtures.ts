@@ -2,12 +2,16 @@
 import type {
   ClientDetail,
   ClientProfile,
+  ClientSchedule,
   ClientSummary,
   CoachSession,
   DayCompliance,
   DeliveryView,
   FlagView,
+  Lst,
+  ScheduleEntry,
   TimelineEntry,
+  Weekday,
 } from '../src/api/types';
 
 export const COACH: CoachSession = {
@@ -154,5 +158,75 @@ export function meal(overrides: Partial<Extract<TimelineEntry, { kind: 'meal' }>
     fat_g: 21,
     photo_url: null,
     ...overrides,
+  };
+}
+
+const EVERY_DAY: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** The check-in prompt as the LST declares it (07:30, answers by 12:00), no override. */
+export function scheduleEntry(overrides: Partial<ScheduleEntry> = {}): ScheduleEntry {
+  return {
+    engine: 'checkin',
+    trigger: 'morning_prompt',
+    description: 'DM the check-in prompt (weight, sleep, energy, notes); unanswered by noon it is missed.',
+    default_time: '07:30:00',
+    default_weekdays: EVERY_DAY,
+    override: null,
+    enabled: true,
+    local_time: '07:30:00',
+    weekdays: EVERY_DAY,
+    next_fire: {
+      at: '2026-11-27T02:00:00Z',
+      local: '2026-11-27T07:30:00+05:30',
+      local_date: '2026-11-27',
+      deadline_at: '2026-11-27T06:30:00Z',
+      deadline_local: '2026-11-27T12:00:00+05:30',
+    },
+    problem: null,
+    ...overrides,
+  };
+}
+
+export function clientSchedule(entries: ScheduleEntry[], overrides: Partial<ClientSchedule> = {}): ClientSchedule {
+  return {
+    client_id: ID,
+    time_zone: 'Asia/Kolkata',
+    status: 'active',
+    fires: true,
+    local_now: '2026-11-26T15:00:00+05:30',
+    entries,
+    ...overrides,
+  };
+}
+
+/** The part of the LST the client page reads: the check-in prompt and its deadline. */
+export function lst(): Lst {
+  return {
+    engines: [
+      {
+        id: 'checkin',
+        description: 'Daily morning check-in.',
+        triggers: [
+          {
+            engine: 'checkin',
+            trigger: 'morning_prompt',
+            clock: 'client_local',
+            at: '07:30:00',
+            weekdays: EVERY_DAY,
+            on_event: null,
+            when: '07:30 client-local, every day',
+            emits: 'delivery.requested',
+            delivery_kind: 'checkin_prompt',
+            deadline: '12:00 client-local, same day',
+            deadline_at: '12:00:00',
+            deadline_minutes: null,
+            missed_policy: 'mark_missed',
+            missed_policy_meaning: 'the fire becomes missed if no answer arrived by the deadline',
+            answered_by: 'checkin.answered',
+            description: 'DM the check-in prompt.',
+          },
+        ],
+      },
+    ],
   };
 }

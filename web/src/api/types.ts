@@ -12,6 +12,7 @@ export type ClientDetail = Schemas['ClientDetail'];
 export type ClientProfile = Schemas['ClientProfile'];
 export type ClientUpdate = Schemas['ClientUpdate'];
 export type ClientStatus = Schemas['ClientStatus'];
+export type StatusChange = Schemas['StatusChange'];
 export type CheckinToday = Schemas['CheckinToday'];
 export type Compliance = Schemas['Compliance'];
 export type DayCompliance = Schemas['DayCompliance'];
@@ -47,6 +48,7 @@ export type Lst = Schemas['Lst'];
 export type LstTrigger = Schemas['LstTrigger'];
 export type ClientSchedule = Schemas['ClientSchedule'];
 export type ScheduleEntry = Schemas['ScheduleEntry'];
+export type OverrideRequest = Schemas['OverrideRequest'];
 export type UpcomingFire = Schemas['UpcomingFire'];
 
 export type Health = Schemas['Health'];

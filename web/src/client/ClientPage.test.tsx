@@ -1,10 +1,22 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { apiError, mockApi, reply } from '../../test/api';
-import { COACH, HOSTILE, delivery, detail, flag, flagPage, meal, profile } from '../../test/fixtures';
+import { apiError, gate, mockApi, reply, type Call } from '../../test/api';
+import {
+  COACH,
+  HOSTILE,
+  clientSchedule,
+  delivery,
+  detail,
+  flag,
+  flagPage,
+  lst,
+  meal,
+  profile,
+  scheduleEntry,
+} from '../../test/fixtures';
 import { renderApp } from '../../test/render';
-import type { ClientProfile, TimelineEntry } from '../api/types';
+import type { ClientProfile, ClientStatus, OverrideRequest, ScheduleEntry, TimelineEntry } from '../api/types';
 
 // Canvas is not in jsdom: the chart itself is stood in for; its data and text are real.
 vi.mock('../charts/UPlotChart', () => ({
@@ -22,34 +34,7 @@ const CHARTS = {
   nutrition: [{ local_date: '2026-11-25', meals: 0, kcal: null, protein_g: null, target_kcal: 1700, target_protein_g: 120 }],
 };
 
-const SCHEDULE = {
-  client_id: ID,
-  time_zone: 'Asia/Kolkata',
-  status: 'active' as const,
-  fires: true,
-  local_now: '2026-11-26T15:00:00+05:30',
-  entries: [
-    {
-      engine: 'checkin',
-      trigger: 'morning_prompt',
-      description: 'DM the check-in prompt',
-      default_time: '07:30:00',
-      default_weekdays: ['mon' as const],
-      override: null,
-      enabled: true,
-      local_time: '07:30:00',
-      weekdays: ['mon' as const, 'tue' as const],
-      next_fire: {
-        at: '2026-11-27T02:00:00Z',
-        local: '2026-11-27T07:30:00+05:30',
-        local_date: '2026-11-27',
-        deadline_at: '2026-11-27T06:30:00Z',
-        deadline_local: '2026-11-27T12:00:00+05:30',
-      },
-      problem: null,
-    },
-  ],
-};
+const SCHEDULE = clientSchedule([scheduleEntry()]);
 
 function timeline(items: TimelineEntry[], next: string | null = null) {
   return { items, total: items.length, next_before: next };
@@ -62,6 +47,7 @@ function routes(overrides: Record<string, unknown> = {}, client: Partial<ClientP
     'GET /clients/:id/charts': CHARTS,
     'GET /clients/:id/timeline': timeline([meal()]),
     'GET /clients/:id/schedule': SCHEDULE,
+    'GET /lst': lst(),
     'GET /flags': flagPage([flag()]),
     'GET /deliveries': { items: [delivery()], total: 1, limit: 10, offset: 0 },
     ...overrides,
@@ -96,13 +82,16 @@ describe('the client page', () => {
     await waitFor(() => expect(api.to('GET', '/clients/:id/charts').at(-1)?.query.get('days')).toBe('90'));
   });
 
-  it('lists the next fires on the client’s clock', async () => {
+  it('lists the schedule and the next fires on the client’s clock', async () => {
     routes();
     renderApp(PATH);
-    const next = await screen.findByRole('region', { name: 'Next scheduled' });
+    const next = await screen.findByRole('region', { name: 'Schedule' });
     expect(await within(next).findByText('Fri 27 Nov, 07:30')).toBeVisible();
     expect(within(next).getByText('· answer by Fri 27 Nov, 12:00')).toBeVisible();
-    expect(within(next).getByText('Times in the client’s zone, Asia/Kolkata')).toBeVisible();
+    expect(within(next).getByText('Times on the client’s clock, Asia/Kolkata')).toBeVisible();
+    const row = within(next).getByRole('row', { name: /Morning prompt/ });
+    expect(within(row).getByText('Every day')).toBeVisible();
+    expect(within(row).queryByText('Custom')).toBeNull();
   });
 
   it('offers the export as JSON and CSV downloads', async () => {
@@ -244,5 +233,286 @@ describe('the timeline', () => {
     expect(await screen.findByText('Older meal')).toBeVisible();
     expect(screen.getByText('Masala dosa')).toBeVisible();
     expect(api.to('GET', '/clients/:id/timeline').map((c) => c.query.get('before'))).toContain('cursor-1');
+  });
+});
+
+/** A client whose status the page can change: the status PUT answers as the api would
+ * (unless `answer` says otherwise, after `hold` if given) and later reads see the change. */
+function withStatus(initial: ClientStatus, options: { answer?: (call: Call) => unknown; hold?: Promise<void> } = {}) {
+  let status = initial;
+  return routes({
+    'GET /clients/:id': () => detail({ status }),
+    'GET /clients/:id/schedule': () =>
+      clientSchedule([scheduleEntry({ next_fire: status === 'active' ? scheduleEntry().next_fire : null })], {
+        status,
+        fires: status === 'active',
+      }),
+    'PUT /clients/:id/status': async (call: Call) => {
+      await options.hold;
+      if (options.answer) return options.answer(call);
+      status = (call.body as { status: ClientStatus }).status;
+      return profile({ status });
+    },
+  });
+}
+
+describe('the client’s status', () => {
+  it('pauses an active client, says what that means, and the page follows', async () => {
+    const held = gate();
+    const api = withStatus('active', { hold: held.opened });
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const status = await screen.findByRole('region', { name: 'Coaching status' });
+    expect(within(status).getByText(/^Gets their scheduled DMs/)).toBeVisible();
+    const pause = within(status).getByRole('button', { name: 'Pause' });
+    expect(pause).toHaveAccessibleDescription(/Pausing stops every DM until you reactivate them\. Reactivating resumes their schedule/);
+    await screen.findByText('Fri 27 Nov, 07:30');
+    const schedulesRead = api.to('GET', '/clients/:id/schedule').length;
+
+    await user.click(pause);
+    expect(within(status).getByRole('button', { name: 'Pausing…' })).toBeDisabled();
+    expect(within(status).getByRole('button', { name: 'Archive…' })).toBeDisabled();
+    held.open();
+    expect(await within(status).findByText('Paused: Priya Raman gets no DMs until you reactivate them.')).toBeVisible();
+    expect(api.to('PUT', '/clients/:id/status')[0]?.body).toEqual({ status: 'paused' });
+    expect(within(status).getByText(/^No DMs are sent while paused/)).toBeVisible();
+    expect(within(status).getByRole('button', { name: 'Reactivate' })).toHaveFocus();
+    // The rest of the page follows at once, and the schedule is read again.
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
+    expect(await screen.findByText(/Only active clients get scheduled messages; this client is paused/)).toBeVisible();
+    expect(api.to('GET', '/clients/:id/schedule').length).toBeGreaterThan(schedulesRead);
+  });
+
+  it('reactivates a paused client, whose schedule resumes', async () => {
+    const api = withStatus('paused');
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const status = await screen.findByRole('region', { name: 'Coaching status' });
+    expect(within(status).getByText(/^No DMs are sent while paused/)).toBeVisible();
+    expect(within(status).getByText(/^Reactivating resumes their schedule, custom times included/)).toBeVisible();
+    expect(within(status).queryByRole('button', { name: 'Pause' })).toBeNull();
+
+    await user.click(within(status).getByRole('button', { name: 'Reactivate' }));
+    expect(await within(status).findByText('Reactivated: Priya Raman’s schedule resumes from now.')).toBeVisible();
+    expect(api.to('PUT', '/clients/:id/status')[0]?.body).toEqual({ status: 'active' });
+    expect(screen.getByRole('button', { name: 'Send' })).toBeEnabled();
+    expect(await screen.findByText('Fri 27 Nov, 07:30')).toBeVisible();
+  });
+
+  it('asks before archiving, and archives only once confirmed', async () => {
+    const api = withStatus('active');
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const status = await screen.findByRole('region', { name: 'Coaching status' });
+    await user.click(within(status).getByRole('button', { name: 'Archive…' }));
+    const question = within(status).getByRole('group', { name: /^Archive Priya Raman\?/ });
+    expect(document.activeElement).toHaveTextContent(/^Archive Priya Raman\? Coaching ends/);
+    await user.click(within(question).getByRole('button', { name: 'Cancel' }));
+    expect(within(status).queryByRole('group')).toBeNull();
+    expect(within(status).getByRole('button', { name: 'Archive…' })).toHaveFocus();
+    expect(api.to('PUT', '/clients/:id/status')).toHaveLength(0);
+
+    await user.click(within(status).getByRole('button', { name: 'Archive…' }));
+    await user.click(within(status).getByRole('button', { name: 'Archive Priya Raman' }));
+    expect(await within(status).findByText('Archived Priya Raman.')).toBeVisible();
+    expect(api.to('PUT', '/clients/:id/status')).toHaveLength(1);
+    expect(api.to('PUT', '/clients/:id/status')[0]?.body).toEqual({ status: 'archived' });
+    expect(within(status).queryByRole('group')).toBeNull();
+    expect(within(status).getByText(/^Coaching has ended/)).toBeVisible();
+    expect(within(status).getByRole('button', { name: 'Reactivate' })).toBeVisible();
+  });
+
+  it('shows the api’s reason when the change fails, and changes nothing', async () => {
+    withStatus('active', {
+      answer: () => apiError(503, 'service_unavailable', 'The database is not answering; try again shortly.'),
+    });
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const status = await screen.findByRole('region', { name: 'Coaching status' });
+    await user.click(within(status).getByRole('button', { name: 'Pause' }));
+    expect(await within(status).findByRole('alert')).toHaveTextContent('The database is not answering; try again shortly.');
+    expect(within(status).getByRole('button', { name: 'Pause' })).toBeEnabled();
+    expect(within(status).getByText(/^Gets their scheduled DMs/)).toBeVisible();
+    expect(screen.getByRole('button', { name: 'Send' })).toBeEnabled();
+  });
+});
+
+const TRIGGER = '/clients/:id/schedule/:engine/:trigger';
+
+/** The check-in prompt moved to `time` ("06:45"), or turned off, by an override. */
+function changed(time: string | null, enabled = true): ScheduleEntry {
+  const at = time ?? '07:30';
+  const fire = new Date(`2026-11-27T${at}:00+05:30`).toISOString().replace('.000', '');
+  return scheduleEntry({
+    override: { enabled, local_time: time && `${time}:00`, weekdays: null, updated_at: '2026-11-26T10:00:00Z' },
+    enabled,
+    local_time: enabled ? `${at}:00` : null,
+    next_fire: enabled ? { ...scheduleEntry().next_fire!, at: fire, local: `2026-11-27T${at}:00+05:30` } : null,
+  });
+}
+
+/** The api's schedule of one trigger the page can change: PUT and DELETE answer as the
+ * api would (unless told otherwise, after `hold` if given) and later reads see it. */
+function withSchedule(
+  initial: ScheduleEntry,
+  options: { put?: () => unknown; remove?: () => unknown; hold?: Promise<void>; overrides?: Record<string, unknown> } = {},
+) {
+  let entry = initial;
+  return routes({
+    'GET /clients/:id/schedule': () => clientSchedule([entry]),
+    [`PUT ${TRIGGER}`]: async (call: Call) => {
+      await options.hold;
+      if (options.put) return options.put();
+      const body = call.body as OverrideRequest;
+      entry = changed(body.local_time ?? null, body.enabled);
+      return entry;
+    },
+    [`DELETE ${TRIGGER}`]: async () => {
+      await options.hold;
+      if (options.remove) return options.remove();
+      entry = scheduleEntry();
+      return entry;
+    },
+    ...options.overrides,
+  });
+}
+
+async function editPrompt(user: ReturnType<typeof userEvent.setup>) {
+  const schedule = await screen.findByRole('region', { name: 'Schedule' });
+  await user.click(await within(schedule).findByRole('button', { name: 'Edit Morning prompt' }));
+  const time = within(schedule).getByLabelText('Morning prompt time (client’s clock)');
+  return { schedule, time };
+}
+
+describe('changing the client’s schedule', () => {
+  it('moves a trigger to another time on the client’s clock', async () => {
+    const api = withSchedule(scheduleEntry());
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const { schedule, time } = await editPrompt(user);
+    expect(time).toHaveFocus();
+    expect(time).toHaveValue('07:30');
+    await waitFor(() =>
+      expect(time).toHaveAccessibleDescription('24-hour HH:MM; default 07:30; answers close at 12:00'),
+    );
+    await user.clear(time);
+    await user.type(time, '6:45');
+    await user.click(within(schedule).getByRole('button', { name: 'Save' }));
+
+    expect(await within(schedule).findByText('Morning prompt now at 06:45 on the client’s clock.')).toBeVisible();
+    const [put] = api.to('PUT', TRIGGER);
+    expect(put?.path).toBe(`/clients/${ID}/schedule/checkin/morning_prompt`);
+    expect(put?.body).toEqual({ enabled: true, local_time: '06:45', weekdays: null });
+    const row = within(schedule).getByRole('row', { name: /Morning prompt/ });
+    expect(within(row).getByText('Custom')).toBeVisible();
+    expect(within(row).getByText('default 07:30')).toBeVisible();
+    expect(within(row).getByText('Fri 27 Nov, 06:45')).toBeVisible();
+    expect(within(schedule).getByRole('button', { name: 'Edit Morning prompt' })).toHaveFocus();
+    await waitFor(() => expect(api.to('GET', '/clients/:id/schedule').length).toBeGreaterThan(1));
+  });
+
+  it('checks the time before sending it', async () => {
+    const api = withSchedule(scheduleEntry());
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const { schedule, time } = await editPrompt(user);
+    await user.clear(time);
+    await user.type(time, '25:00');
+    await user.click(within(schedule).getByRole('button', { name: 'Save' }));
+    expect(time).toHaveAttribute('aria-invalid', 'true');
+    expect(time).toHaveAccessibleDescription(/A time on the 24-hour clock, as HH:MM \(e\.g\. 07:30\)\./);
+    expect(time).toHaveFocus();
+
+    await user.clear(time);
+    await user.type(time, '12:30');
+    await user.click(within(schedule).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(time).toHaveAccessibleDescription(/Before 12:00, when answers close\./));
+    expect(api.to('PUT', TRIGGER)).toHaveLength(0);
+  });
+
+  it('puts the api’s refusal on the time, and keeps the form', async () => {
+    const message = 'checkin.morning_prompt moved to 12:30, not before its 12:00 deadline: pick a time before the deadline';
+    withSchedule(scheduleEntry(), {
+      // The LST could not be read, so the deadline is the api's to check.
+      overrides: { 'GET /lst': apiError(404, 'not_found', 'Not found.') },
+      put: () =>
+        reply(422, {
+          error: {
+            code: 'validation_error',
+            message: `Invalid request: body.local_time: ${message}`,
+            details: [{ field: 'body.local_time', message, type: 'after_deadline' }],
+          },
+        }),
+    });
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const { schedule, time } = await editPrompt(user);
+    await user.clear(time);
+    await user.type(time, '12:30');
+    await user.click(within(schedule).getByRole('button', { name: 'Save' }));
+    expect(await within(schedule).findByRole('alert')).toHaveTextContent(`Invalid request: body.local_time: ${message}`);
+    expect(time).toHaveAccessibleDescription(new RegExp(message));
+    expect(time).toHaveFocus();
+    expect(within(schedule).getByRole('button', { name: 'Save' })).toBeEnabled();
+  });
+
+  it('turns a trigger off for this client', async () => {
+    const held = gate();
+    const api = withSchedule(scheduleEntry(), { hold: held.opened });
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const { schedule } = await editPrompt(user);
+    await user.click(within(schedule).getByLabelText('Send morning prompt'));
+    expect(within(schedule).getByText('Turned off, this client gets no morning prompt.')).toBeVisible();
+    await user.click(within(schedule).getByRole('button', { name: 'Save' }));
+    expect(within(schedule).getByRole('button', { name: 'Saving…' })).toBeDisabled();
+    held.open();
+
+    expect(await within(schedule).findByText('Morning prompt is turned off for this client.')).toBeVisible();
+    expect(api.to('PUT', TRIGGER)[0]?.body).toEqual({ enabled: false, local_time: null, weekdays: null });
+    const row = within(schedule).getByRole('row', { name: /Morning prompt/ });
+    expect(within(row).getByText('Off')).toBeVisible();
+    expect(within(row).getByText('Turned off')).toBeVisible();
+  });
+
+  it('cancels without sending anything', async () => {
+    const api = withSchedule(scheduleEntry());
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const { schedule, time } = await editPrompt(user);
+    await user.clear(time);
+    await user.type(time, '06:00');
+    await user.click(within(schedule).getByRole('button', { name: 'Cancel' }));
+    expect(within(schedule).queryByRole('form')).toBeNull();
+    expect(within(schedule).getByRole('button', { name: 'Edit Morning prompt' })).toHaveFocus();
+    expect(within(schedule).getByText('Fri 27 Nov, 07:30')).toBeVisible();
+    expect(api.calls.filter((c) => c.method !== 'GET')).toHaveLength(0);
+  });
+
+  it('puts a changed trigger back to its default', async () => {
+    const api = withSchedule(changed('06:45'));
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const schedule = await screen.findByRole('region', { name: 'Schedule' });
+    expect(await within(schedule).findByText('Custom')).toBeVisible();
+    await user.click(within(schedule).getByRole('button', { name: 'Reset Morning prompt to its default' }));
+    expect(await within(schedule).findByText('Morning prompt is back to its default, 07:30.')).toBeVisible();
+    expect(api.to('DELETE', TRIGGER)[0]?.path).toBe(`/clients/${ID}/schedule/checkin/morning_prompt`);
+    expect(within(schedule).queryByText('Custom')).toBeNull();
+    expect(within(schedule).queryByRole('button', { name: /^Reset/ })).toBeNull();
+    expect(within(schedule).getByText('Fri 27 Nov, 07:30')).toBeVisible();
+  });
+
+  it('says why a reset failed, and keeps the change', async () => {
+    withSchedule(changed('06:45'), {
+      remove: () => apiError(503, 'service_unavailable', 'The database is not answering; try again shortly.'),
+    });
+    const user = userEvent.setup();
+    renderApp(PATH);
+    const schedule = await screen.findByRole('region', { name: 'Schedule' });
+    await user.click(await within(schedule).findByRole('button', { name: 'Reset Morning prompt to its default' }));
+    expect(await within(schedule).findByRole('alert')).toHaveTextContent('The database is not answering; try again shortly.');
+    expect(within(schedule).getByText('Custom')).toBeVisible();
+    expect(within(schedule).getByRole('button', { name: 'Reset Morning prompt to its default' })).toBeEnabled();
   });
 });

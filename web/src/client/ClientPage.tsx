@@ -6,8 +6,8 @@ import { ClientFlags } from './ClientFlags';
 import { ClientHeader } from './ClientHeader';
 import { DeliveriesPanel } from './DeliveriesPanel';
 import { ExportLinks } from './ExportLinks';
-import { NextFires } from './NextFires';
 import { ProfileForm } from './ProfileForm';
+import { SchedulePanel } from './SchedulePanel';
 import { SendMessage } from './SendMessage';
 import { TimelinePanel } from './TimelinePanel';
 
@@ -32,7 +32,7 @@ export default function ClientPage() {
               </div>
               <ProfileForm profile={profile} />
               <div className="column">
-                <NextFires clientId={profile.id} />
+                <SchedulePanel clientId={profile.id} />
                 <ExportLinks clientId={profile.id} />
               </div>
               <TimelinePanel clientId={profile.id} timeZone={profile.time_zone} />
