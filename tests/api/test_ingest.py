@@ -33,6 +33,7 @@ from monstercoach_schemas.messages import (
     JobCardIssued,
     JobCardItemMarked,
 )
+from monstercoach_schemas.streams import Stream
 
 from .helpers import (
     T0,
@@ -55,12 +56,16 @@ from .helpers import (
 
 DAY = T0.date()
 HOLDING = "postgres unavailable; holding the batch"
+WAITING = "prerequisite not recorded yet; will retry"
 FAST = {"block_ms": 50, "min_idle_ms": 200, "maintenance_every_s": 0.05, "max_deliveries": 3}
 
 
-async def ingest(bus: StreamBus, pool: asyncpg.Pool, *batches: Sequence[Envelope[Any]]) -> None:
-    """Publish each batch and let the api's consumers record it before the next."""
-    async with running_consumers(bus, pool, **FAST):
+async def ingest(
+    bus: StreamBus, pool: asyncpg.Pool, *batches: Sequence[Envelope[Any]], **config: Any
+) -> None:
+    """Publish each batch and let the api's consumers record it before the next
+    (``config`` overrides the consumers' fast test settings)."""
+    async with running_consumers(bus, pool, **{**FAST, **config}):
         for batch in batches:
             await bus.publish_many(batch)
             await eventually(lambda: drained(bus))
@@ -339,8 +344,28 @@ class TestStatusChanges:
         assert audit[0]["details"] == {"to": "archived", "via": "discord"}
 
 
+class TestOutOfOrder:
+    async def test_a_message_about_a_client_not_recorded_yet_waits_for_them(
+        self, bus: StreamBus, pool: asyncpg.Pool
+    ) -> None:
+        joined = onboarded("510000000000000001")
+        client = joined.payload.client_id
+        issued = card(client, DAY)
+        with capture_logs() as logs:
+            async with running_consumers(bus, pool, **FAST):
+                # The onboarding and the card come after what refers to them, as when
+                # they sat in a dead consumer's pending list (retried after later entries).
+                await bus.publish_many([meal(client), _mark_done(issued, 0)])
+                await eventually(lambda: _logged(logs, WAITING))
+                await bus.publish_many([joined, issued])
+                await eventually(lambda: drained(bus))
+        assert await pool.fetchval("SELECT count(*) FROM meal_logs") == 1
+        assert await statuses(pool, issued) == ["done", "pending", "pending"]
+        assert await dead_letters(bus) == []
+
+
 class TestBadMessages:
-    async def test_unknown_client_is_dead_lettered_and_its_neighbours_recorded(
+    async def test_unknown_client_is_dead_lettered_after_the_wait_and_neighbours_recorded(
         self, bus: StreamBus, pool: asyncpg.Pool
     ) -> None:
         client = await new_client(bus, pool)
@@ -354,13 +379,28 @@ class TestBadMessages:
                 workout(client),
                 _mark_done(card(client, DAY - timedelta(days=3)), 0),  # never issued
             ],
+            prerequisite_wait_ms=500,
         )
         assert await pool.fetchval("SELECT count(*) FROM checkins") == 1
         assert await pool.fetchval("SELECT count(*) FROM workout_logs") == 1
         errors = await dead_letters(bus)
         assert len(errors) == 2
+        assert all(error.startswith("a prerequisite was still missing") for error in errors)
         assert any(f"unknown client id(s): {stranger}" in error for error in errors)
         assert any("no such job-card item" in error for error in errors)
+
+    async def test_an_event_on_the_deliveries_stream_is_dead_lettered_not_recorded(
+        self, bus: StreamBus, pool: asyncpg.Pool
+    ) -> None:
+        client = await new_client(bus, pool)
+        stray = checkin(client, DAY)
+        await bus.redis.xadd(
+            bus.key(Stream.DELIVERIES), {"type": stray.type, "data": stray.model_dump_json()}
+        )
+        await ingest(bus, pool, [])
+        assert await pool.fetchval("SELECT count(*) FROM checkins") == 0
+        [error] = await dead_letters(bus)
+        assert "checkin.answered does not travel on the deliveries stream" in error
 
     async def test_second_card_for_a_day_is_dead_lettered(
         self, bus: StreamBus, pool: asyncpg.Pool

@@ -26,7 +26,6 @@ from monstercoach_schemas.streams import CONSUMERS, Group
 from tests.conftest import REDIS_URL
 from tests.processes import free_port
 
-from .bugs import MISSED_BUT_DELIVERED_BUG, TRIM_RACE_BUG
 from .endstate import EndState, eventually
 from .load import COACH_DISCORD_ID, Day
 from .processes import SCRIPTS, DiscordSim, Service, base_environment, event_is, run_command
@@ -176,33 +175,12 @@ class Stack:
 MakeStack = Callable[..., Awaitable[Stack]]
 
 
-KNOWN_BUGS = {
-    # signature in a service's log or the failure -> the bug, reproduced on its own
-    "in trim_safely": "test_bus_races.py: " + TRIM_RACE_BUG,
-    "deliveries recorded missed were delivered": "test_discord_faults.py: "
-    + MISSED_BUT_DELIVERED_BUG,
-}
-"""Bugs reported and reproduced on their own (strict xfail there) that can also strike
-a fault test at random. A fault test that fails *with* one of these signatures (in its
-services' logs or its failure) is reported as xfailed with that bug, not hidden: any
-other failure still fails, and the end-state checks run before the signature's own."""
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.when == "call":
         # Remembered so the stack's finalizer shows the services' logs only on failure.
         item.stash[FAILED] = report.failed
-        workdir = item.stash.get(WORKDIR, None)
-        if report.failed and workdir is not None:
-            logs = "".join(p.read_text(errors="replace") for p in workdir.glob("*.log"))
-            logs += str(report.longrepr)
-            for signature, bug in KNOWN_BUGS.items():
-                if signature in logs:
-                    report.outcome = "skipped"
-                    report.wasxfail = f"known bug struck: {bug}"
-                    break
     return report
 
 
@@ -210,7 +188,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     # The figures each fault test prints (a line starting with FIGURES), after the run.
     lines = [
         line
-        for status in ("passed", "xfailed", "failed")
+        for status in ("passed", "failed")
         for report in terminalreporter.stats.get(status, [])
         if report.when == "call"
         for line in report.capstdout.splitlines()
@@ -224,7 +202,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 FIGURES = "FIGURES "
 FAILED = pytest.StashKey[bool]()
-WORKDIR = pytest.StashKey[Path]()
 
 
 @pytest.fixture
@@ -239,7 +216,6 @@ async def make_stack(
     the end of the test."""
     stacks: list[Stack] = []
     sims: list[DiscordSim] = []
-    request.node.stash[WORKDIR] = tmp_path
 
     async def make(redis_url: str = REDIS_URL) -> Stack:
         sim = DiscordSim(tmp_path, TOKEN)
@@ -268,7 +244,7 @@ async def stack(make_stack: MakeStack) -> Stack:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every test here runs the services as real processes for minutes: opt-in (the marker
-    # is deselected by default in pyproject's addopts; `make test-integration` selects it).
+    # is deselected by default in pyproject's addopts; `make test-faults` selects it).
     for item in items:
         if item.path.is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.integration)

@@ -146,13 +146,18 @@ class Summary:
     retried_then_sent: int = 0
     dead_letters: int = 0
     missed_but_delivered: list[tuple[UUID, str]] = field(default_factory=list)
+    unknown: int = 0
+    """Deliveries recorded failed, "outcome unknown": Discord never answered within the
+    nonce window (decision 0009); such a DM may or may not exist."""
+    unknown_delivered: int = 0
 
     def __str__(self) -> str:
         return (
             f"fires={self.fires} deliveries={self.deliveries} sent={self.sent} "
             f"missed={dict(self.missed)} fires_missed={dict(self.fires_missed)} "
             f"events={self.events} nonce_replays={self.nonce_replays} "
-            f"retried_then_sent={self.retried_then_sent} dead_letters={self.dead_letters}"
+            f"retried_then_sent={self.retried_then_sent} dead_letters={self.dead_letters} "
+            f"unknown={self.unknown} (delivered {self.unknown_delivered})"
         )
 
 
@@ -242,7 +247,7 @@ class EndState:
         stats = await self.sim.stats()
         assert stats["global_429s"] == 0, stats
         summary.nonce_replays = stats["nonce_replays"]
-        # Last, so that everything else was checked when it fails (see bugs.py).
+        # A DM recorded missed that Discord holds: the record lies to the coach (0009).
         assert not summary.missed_but_delivered, (
             f"{len(summary.missed_but_delivered)} deliveries recorded missed were delivered, "
             f"e.g. {summary.missed_but_delivered[:3]}"
@@ -305,7 +310,14 @@ class EndState:
         by_id = {m["id"]: (user, m) for user, m in dms}
         for delivery_id, row in rows.items():
             status = row["status"]
-            assert status in ("sent", "missed"), (delivery_id, dict(row))
+            assert status in ("sent", "missed", "failed"), (delivery_id, dict(row))
+            if status == "failed":
+                # Only an outcome Discord never settled may end here, and only under faults.
+                assert allow_missed, (delivery_id, dict(row))
+                assert row["last_error"].startswith("outcome unknown"), (delivery_id, dict(row))
+                summary.unknown += 1
+                summary.unknown_delivered += delivery_nonce(delivery_id) in by_nonce
+                continue
             if status == "missed":
                 assert allow_missed, (delivery_id, dict(row))
                 assert row["last_error"], (delivery_id, dict(row))
@@ -324,7 +336,7 @@ class EndState:
             for delivery_id, row in rows.items()
             if row["status"] == "missed" and delivery_nonce(delivery_id) in by_nonce
         ]
-        delivered = summary.sent + len(summary.missed_but_delivered)
+        delivered = summary.sent + len(summary.missed_but_delivered) + summary.unknown_delivered
         assert len(dms) == delivered, f"{len(dms)} DMs on Discord, {summary.sent} recorded sent"
         counts = (await self.sim.stats())["message_counts"]
         assert sum(counts.values()) == len(dms), f"DMs to strangers: {counts.keys() - recipients}"

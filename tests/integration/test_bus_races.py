@@ -15,17 +15,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from monstercoach_kit.bus import Consumer, ConsumerConfig, HandlerResult, StreamBus
 from monstercoach_schemas.messages import Message
 from monstercoach_schemas.streams import Group, Stream
 from tests.api.helpers import meal
 
-from .bugs import TRIM_RACE_BUG
 
-
-@pytest.mark.xfail(strict=True, reason=TRIM_RACE_BUG)
 async def test_a_consumer_survives_another_group_acknowledging_during_its_maintenance(
     bus: StreamBus,
 ) -> None:

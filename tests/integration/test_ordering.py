@@ -21,7 +21,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from monstercoach_api.ingest.consumers import running_consumers
 from monstercoach_kit.bus import Consumer, ConsumerConfig, StreamBus
@@ -31,7 +30,6 @@ from monstercoach_schemas.domain import JobCardItemStatus
 from monstercoach_schemas.streams import Group, Stream
 from tests.api.helpers import T0, card, checkin, mark, onboarded
 
-from .bugs import ORDER_BUG
 from .endstate import eventually
 
 DAY = T0.date()
@@ -68,7 +66,6 @@ async def scheduler_ledger(bus: StreamBus, pool: asyncpg.Pool) -> AsyncIterator[
         await asyncio.wait_for(task, timeout=5)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDER_BUG)
 async def test_a_check_in_handled_before_its_clients_onboarding_is_recorded_once_it_is(
     bus: StreamBus, pool: asyncpg.Pool
 ) -> None:
@@ -85,7 +82,6 @@ async def test_a_check_in_handled_before_its_clients_onboarding_is_recorded_once
         await eventually(lambda: _row(pool, "checkins", answer.id), 10)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDER_BUG)
 async def test_a_job_card_tap_handled_before_its_card_is_recorded_once_the_card_is(
     bus: StreamBus, pool: asyncpg.Pool
 ) -> None:
@@ -107,7 +103,6 @@ async def test_a_job_card_tap_handled_before_its_card_is_recorded_once_the_card_
         await eventually(lambda: _item_done(pool, item), 10)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDER_BUG)
 async def test_the_scheduler_closes_a_fire_answered_while_the_api_was_down(
     bus: StreamBus, pool: asyncpg.Pool
 ) -> None:

@@ -21,6 +21,7 @@ from monstercoach_kit.bus import (
     ConsumerConfig,
     HandlerResult,
     PermanentError,
+    RetryLater,
     StreamBus,
     Trim,
     per_message,
@@ -133,6 +134,25 @@ class TestOrderingAndAck:
         await asyncio.sleep(0.06)
         await consumer.step()
         assert handled == ["scan-1"]
+        assert await pending(bus) == 0
+
+    async def test_a_batch_read_ahead_is_handled_before_the_consumer_stops(
+        self, bus: StreamBus
+    ) -> None:
+        """The next batch is read while one is handled; stopping must not strand it."""
+        stop = asyncio.Event()
+        seen: list[str] = []
+
+        async def handle(messages: Sequence[Message]) -> HandlerResult:
+            await asyncio.sleep(0.05)  # the read-ahead lands meanwhile
+            seen.extend(message.idempotency_key for message in messages)
+            stop.set()
+            return [None] * len(messages)
+
+        await bus.ensure_group(STREAM, GROUP)
+        await bus.publish_many([scan(i) for i in range(20)])
+        await asyncio.wait_for(Consumer(bus, config("c"), handle).run(stop), timeout=5)
+        assert seen == [f"scan-{i}" for i in range(20)]
         assert await pending(bus) == 0
 
     async def test_publish_caps_stream_length_with_maxlen(
@@ -326,6 +346,96 @@ class TestDeadLetters:
         with pytest.raises(KeyError):
             await bus.replay_dead_letter(letter.id)
 
+    async def test_a_dead_letter_that_is_not_utf8_is_listed_and_replayed_byte_for_byte(
+        self, bus: StreamBus
+    ) -> None:
+        key = bus.key(STREAM)
+        garbage = {b"type": b"scan\xff", b"data": b"\xff\xfe{ \xe9t\xc3\xa9"}
+        await bus.redis.xadd(key, garbage)
+        consumer = Consumer(bus, config("c"), per_message(_noop))
+        async with running(consumer):
+            await eventually(lambda: _dead_letters_are(bus, 1))
+
+        [letter] = await bus.dead_letters()
+        assert letter.type == "scan\\xff"
+        assert letter.data == "\\xff\\xfe{ \\xe9té"  # valid UTF-8 stays text
+        assert letter.error.startswith("invalid message")
+
+        await bus.replay_dead_letter(letter.id)
+        [*_, (_, replayed)] = await bus.redis.xrange(key)
+        assert replayed == garbage
+        assert await bus.dead_letter_count() == 0
+
+
+class TestRetryLater:
+    """A message whose prerequisite is not recorded yet waits for it, within a bound."""
+
+    async def test_it_is_retried_past_max_deliveries_until_it_succeeds(
+        self, bus: StreamBus
+    ) -> None:
+        attempts = 0
+
+        async def prerequisite_comes_late(message: Message) -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts <= 5:
+                raise RetryLater("client 42 is not recorded yet")
+
+        await bus.publish(scan(0))
+        consumer = Consumer(
+            bus, config("c", min_idle_ms=50, max_deliveries=2), per_message(prerequisite_comes_late)
+        )
+        async with running(consumer):
+            await eventually(lambda: drained(bus))
+        assert attempts == 6
+        assert await bus.dead_letter_count() == 0
+        assert await bus.redis.keys(f"{bus.prefix}waits:*") == []  # forgotten once acked
+
+    async def test_it_is_dead_lettered_once_older_than_the_wait(self, bus: StreamBus) -> None:
+        attempts = 0
+
+        async def never_there(message: Message) -> None:
+            nonlocal attempts
+            attempts += 1
+            raise RetryLater("client 42 is not recorded yet")
+
+        await bus.publish(scan(0))
+        consumer = Consumer(
+            bus,
+            config("c", min_idle_ms=50, max_deliveries=2, prerequisite_wait_ms=600),
+            per_message(never_there),
+        )
+        async with running(consumer):
+            await eventually(lambda: _dead_letters_are(bus, 1))
+        assert attempts > 2  # not stopped by max_deliveries
+        [letter] = await bus.dead_letters()
+        assert letter.error.startswith("a prerequisite was still missing 0:00:00 after")
+        assert letter.error.endswith("last error: RetryLater: client 42 is not recorded yet")
+        assert await pending(bus) == 0
+
+    async def test_only_deliveries_that_did_not_wait_count_against_max_deliveries(
+        self, bus: StreamBus
+    ) -> None:
+        outcomes: list[str] = []
+
+        async def waits_then_fails(message: Message) -> None:
+            if len(outcomes) < 3:
+                outcomes.append("wait")
+                raise RetryLater("client 42 is not recorded yet")
+            outcomes.append("fail")
+            raise RuntimeError("downstream said no")
+
+        await bus.publish(scan(0))
+        consumer = Consumer(
+            bus, config("c", min_idle_ms=50, max_deliveries=2), per_message(waits_then_fails)
+        )
+        async with running(consumer):
+            await eventually(lambda: _dead_letters_are(bus, 1))
+        assert outcomes == ["wait", "wait", "wait", "fail", "fail"]
+        [letter] = await bus.dead_letters()
+        assert letter.deliveries == 5
+        assert "RuntimeError: downstream said no" in letter.error
+
 
 class TestBatchIsolation:
     async def test_one_poison_in_a_batch_does_not_block_its_neighbours(
@@ -362,6 +472,45 @@ class TestTrimming:
         assert remaining[0][0] <= oldest_unacked  # nothing unacknowledged was trimmed
         assert await zero.redis.xlen(key) <= 600  # but acknowledged history was
         assert len(await zero.redis.xrange(key, min=oldest_unacked)) == 500
+
+    async def test_trim_survives_a_group_acknowledging_between_its_two_reads(
+        self, bus: StreamBus, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """XINFO GROUPS says a group has a pending entry; it is acked before XPENDING."""
+        key = bus.key(STREAM)
+        await bus.ensure_group(STREAM, "other")
+        await bus.publish(scan(0))
+        [[_, [(held, _)]]] = await bus.redis.xreadgroup("other", "o", {key: ">"})
+        real_xpending = bus.redis.xpending
+
+        async def acknowledged_meanwhile(*args: object, **kwargs: object) -> object:
+            await bus.redis.xack(key, "other", held)
+            return await real_xpending(*args, **kwargs)
+
+        monkeypatch.setattr(bus.redis, "xpending", acknowledged_meanwhile)
+        await bus.trim_safely(STREAM)
+        assert await bus.redis.xlen(key) == 1  # within retention: nothing to trim
+
+    async def test_a_failing_maintenance_does_not_stop_the_consumer(
+        self, bus: StreamBus, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        seen: list[str] = []
+
+        async def handle(message: Message) -> None:
+            seen.append(message.idempotency_key)
+
+        async def broken_trim(stream: str) -> int:
+            raise RuntimeError("a bug in housekeeping")
+
+        monkeypatch.setattr(bus, "trim_safely", broken_trim)
+        consumer = Consumer(bus, config("c"), per_message(handle))
+        async with running(consumer) as task:
+            await bus.publish(scan(0))
+            await eventually(lambda: _true(seen == ["scan-0"]))
+            await asyncio.sleep(0.2)  # several failed maintenance rounds
+            assert not task.done()
+            await bus.publish(scan(1))
+            await eventually(lambda: _true(seen == ["scan-0", "scan-1"]))
 
 
 class TestRedisOutage:

@@ -5,7 +5,10 @@ new entries with ``XREADGROUP``, periodically takes over entries whose consumer 
 with ``XAUTOCLAIM``, hands batches to a handler and ``XACK``s only what the handler
 committed. An entry that fails validation, raises :class:`PermanentError`, or has been
 delivered ``max_deliveries`` times goes to the dead-letter stream with its error and is
-acked in the same ``MULTI``, so a poison message never crash-loops a consumer.
+acked in the same ``MULTI``, so a poison message never crash-loops a consumer. An entry
+whose handler raised :class:`RetryLater` (its prerequisite is not recorded yet) is
+retried without spending its deliveries until it is ``prerequisite_wait_ms`` old. The
+next batch is read and validated while the handler commits the current one.
 
 See docs/decisions/0003-stream-bus.md for the reasoning.
 """
@@ -42,8 +45,25 @@ class PermanentError(Exception):
     """Raised by a handler for a message that can never succeed: dead-letter it now."""
 
 
+class RetryLater(Exception):
+    """Raised by a handler when a prerequisite of the message is not recorded yet.
+
+    Delivery is at least once but not in order: after a crash, a client's check-in can
+    be handled while their onboarding still sits in a dead consumer's pending list, and
+    another service's group may read an event long before the api recorded what it
+    refers to. Such an entry is retried every ``min_idle_ms`` like any failure, but these
+    deliveries do not count against ``max_deliveries``; only once the entry is
+    ``prerequisite_wait_ms`` old (from its publish time) is it dead-lettered, replayable.
+    """
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _shown(value: bytes) -> str:
+    """Bytes as text for people: any that are not UTF-8 appear as ``\\xNN`` escapes."""
+    return value.decode(errors="backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,10 @@ class Trim:
 
 @dataclass(frozen=True)
 class DeadLetter:
+    """A dead letter as listed. Its fields are shown as text: bytes that are not UTF-8
+    (a hostile or broken producer's data) appear as ``\\xNN`` escapes, while a replay
+    republishes the stored bytes themselves."""
+
     id: str
     stream: str
     group: str
@@ -95,19 +119,26 @@ script (which Redis runs atomically) never holds the server for long."""
 
 _XADD_MANY = """
 local maxlen = tonumber(ARGV[1])
+local blob, at = ARGV[3], 1
 local ids = {}
-for i = 2, #ARGV, 3 do
-    local key = KEYS[tonumber(ARGV[i])]
+for k, type_len, data_len in string.gmatch(ARGV[2], '(%d+) (%d+) (%d+)') do
+    local key = KEYS[tonumber(k)]
+    local type_end = at + tonumber(type_len)
+    local data_end = type_end + tonumber(data_len)
+    local type_, data = string.sub(blob, at, type_end - 1), string.sub(blob, type_end, data_end - 1)
+    at = data_end
     if maxlen > 0 then
         ids[#ids + 1] = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*',
-                                   'type', ARGV[i + 1], 'data', ARGV[i + 2])
+                                   'type', type_, 'data', data)
     else
-        ids[#ids + 1] = redis.call('XADD', key, '*', 'type', ARGV[i + 1], 'data', ARGV[i + 2])
+        ids[#ids + 1] = redis.call('XADD', key, '*', 'type', type_, 'data', data)
     end
 end
 return ids
 """
-"""``XADD`` every (stream index, type, data) triple of ARGV, in order; ARGV[1] is MAXLEN."""
+"""``XADD`` the entries laid out by ARGV[2] (per entry: stream index, type length, data
+length) from the bytes of ARGV[3] (each entry's type then data), in order; ARGV[1] is
+MAXLEN (0: none)."""
 
 
 class StreamBus:
@@ -135,7 +166,9 @@ class StreamBus:
 
         A server-side script adds a chunk of entries per call: one command to encode and
         one reply to parse instead of one per message, which is where a pipelined XADD
-        loop spends most of its client time.
+        loop spends most of its client time. The entries travel as one byte string and
+        their lengths, since redis-py encodes each argument in Python (three per entry
+        cost more than serializing the envelope).
         """
         ids: list[str] = []
         for start in range(0, len(messages), _PUBLISH_CHUNK):
@@ -144,10 +177,15 @@ class StreamBus:
 
     async def _publish_chunk(self, messages: Sequence[Envelope[Any]]) -> list[str]:
         keys: dict[str, int] = {}
-        args: list[str | int] = [0 if self.trim.maxlen is None else self.trim.maxlen]
+        layout: list[str] = []
+        blob: list[bytes] = []
         for message in messages:
             key = self.key(STREAM_OF[message.type])
-            args += [keys.setdefault(key, len(keys) + 1), message.type, message.model_dump_json()]
+            kind, data = message.type.encode(), message.model_dump_json().encode()
+            layout.append(f"{keys.setdefault(key, len(keys) + 1)} {len(kind)} {len(data)}")
+            blob += (kind, data)
+        maxlen = 0 if self.trim.maxlen is None else self.trim.maxlen
+        args: list[int | str | bytes] = [maxlen, " ".join(layout), b"".join(blob)]
         entry_ids = await self._xadd_many(keys=list(keys), args=args)
         return [_text(entry_id) for entry_id in entry_ids]
 
@@ -169,7 +207,7 @@ class StreamBus:
 
     @staticmethod
     def _dead_letter(entry_id: bytes, entry: Fields) -> DeadLetter:
-        get = {_text(k): _text(v) for k, v in entry.items()}
+        get = {_shown(k): _shown(v) for k, v in entry.items()}
         return DeadLetter(
             id=_text(entry_id),
             stream=get.get("stream", ""),
@@ -186,18 +224,20 @@ class StreamBus:
         """Put a dead letter back on its stream as a new entry and remove it from the DLQ.
 
         The envelope (and its idempotency key) is unchanged, so a message whose effect
-        already happened is still applied at most once.
+        already happened is still applied at most once. The stored bytes are put back,
+        not the listed text, which differs for data that is not UTF-8.
         """
         entries: Any = await self.redis.xrange(
             self.dead_letter_key, min=dead_letter_id, max=dead_letter_id
         )
         if not entries:
             raise KeyError(f"no dead letter {dead_letter_id}")
-        letter = self._dead_letter(*entries[0])
+        fields: Fields = entries[0][1]
+        stream = _shown(fields.get(b"stream", b""))
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(
-                self.key(letter.stream),
-                {"type": letter.type, "data": letter.data},
+                self.key(stream),
+                {"type": fields.get(b"type", b""), "data": fields.get(b"data", b"")},
                 maxlen=self.trim.maxlen,
                 approximate=True,
             )
@@ -207,7 +247,7 @@ class StreamBus:
             "dead letter replayed",
             status="replayed",
             dead_letter_id=dead_letter_id,
-            stream=letter.stream,
+            stream=stream,
             new_id=_text(new_id),
         )
         return _text(new_id)
@@ -248,7 +288,11 @@ class StreamBus:
             if int(get["pending"]):
                 # ...and entries in its pending list were read but not acknowledged.
                 summary = await self.redis.xpending(key, _text(get["name"]))
-                safe = min(safe, _parse_id(_text(summary["min"])))
+                # The group may have acknowledged its last pending entries since XINFO
+                # GROUPS: then it has no oldest pending entry, and what it reads from now
+                # on lies after the last-delivered-id taken above.
+                if summary["min"] is not None:
+                    safe = min(safe, _parse_id(_text(summary["min"])))
         minid = f"{safe[0]}-{safe[1]}"
         return int(await self.redis.xtrim(key, minid=minid, approximate=True))
 
@@ -267,6 +311,9 @@ async def open_bus(settings: KitSettings) -> AsyncIterator[StreamBus]:
 _STREAM_LOST = ("NOGROUP", "UNBLOCKED the stream key no longer exists")
 """Redis errors meaning the stream (and so its group) is gone, e.g. after a restart."""
 
+_REDIS_UNAVAILABLE = (aioredis.ConnectionError, aioredis.TimeoutError, OSError)
+"""Errors that mean Redis cannot be reached: waited out by :meth:`Consumer.run`."""
+
 
 def _parse_id(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
@@ -282,10 +329,38 @@ class ConsumerConfig:
     block_ms: int = 1000
     min_idle_ms: int = 60_000
     """An entry pending this long is presumed abandoned and reclaimed; must exceed the
-    slowest handler's time for a batch, and is the back-off before a failed entry retries."""
+    slowest handler's time for two batches (the next one is read ahead while one is
+    handled), and is the back-off before a failed entry retries."""
     max_deliveries: int = 5
+    prerequisite_wait_ms: int = 12 * 3_600_000
+    """How long after its publication an entry whose handler raises :class:`RetryLater`
+    is still retried: long enough for the api to be down overnight while the scheduler
+    reads the events that refer to clients only the api records."""
     maintenance_every_s: float = 5.0
     stale_consumer_idle_ms: int = 3_600_000
+
+
+@dataclass(slots=True)
+class _Entry:
+    """An entry as read, validated: ``message`` or, if it is not one, ``invalid`` (why)."""
+
+    id: bytes
+    fields: Fields
+    deliveries: int
+    message: Message | None
+    invalid: str | None
+
+
+def _validated(entries: Sequence[tuple[bytes, Fields]], counts: dict[bytes, int]) -> list[_Entry]:
+    """Parse each entry's envelope; ``counts`` gives deliveries (absent: first delivery)."""
+    result = []
+    for entry_id, fields in entries:
+        try:
+            message, invalid = parse_message(fields.get(b"data", b"")), None
+        except (ValidationError, ValueError) as exc:
+            message, invalid = None, f"invalid message: {exc}"
+        result.append(_Entry(entry_id, fields, counts.get(entry_id, 1), message, invalid))
+    return result
 
 
 class Consumer:
@@ -297,9 +372,12 @@ class Consumer:
         self.handler = handler
         self.key = bus.key(config.stream)
         self._errors_key = f"{bus.prefix}errors:{config.stream}:{config.group}"
+        # Per entry, how many of its deliveries ended in RetryLater (not counted as failed).
+        self._waits_key = f"{bus.prefix}waits:{config.stream}:{config.group}"
         self._next_maintenance = 0.0
         self._acks_due: list[bytes] = []
         self._errors_to_clear: list[bytes] = []
+        self._read_ahead: list[_Entry] = []
         self.log = log.bind(stream=config.stream, group=config.group, consumer=config.name)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -313,6 +391,9 @@ class Consumer:
                 while not stop.is_set():
                     await self.step()
                     backoff = 0.5
+                # Entries already read ahead are handled now rather than left pending
+                # until another consumer reclaims them.
+                await self._process(self._take_read_ahead())
                 await self.flush_acks()
             except aioredis.ResponseError as exc:
                 # A Redis restarted without persistence lost the stream and its group:
@@ -320,15 +401,23 @@ class Consumer:
                 if not any(marker in str(exc) for marker in _STREAM_LOST):
                     raise
                 self.log.warning("consumer group vanished; recreating", status="waiting")
-                self._acks_due, self._errors_to_clear = [], []
-            except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+                self._acks_due, self._errors_to_clear, self._read_ahead = [], [], []
+            except _REDIS_UNAVAILABLE as exc:
                 self.log.warning("redis unavailable; retrying", status="waiting", error=str(exc))
+                # Entries read ahead are still pending for this name: drained on the retry.
+                self._read_ahead = []
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
                 backoff = min(backoff * 2, 10.0)
 
     async def step(self) -> int:
-        """One round: maintenance when due, then one blocking read of new entries."""
+        """One round: maintenance when due, then one batch of new entries.
+
+        The batch is the one read ahead during the previous round, or else comes from a
+        blocking read. While the handler commits it, the next batch is read (without
+        blocking) and validated: the Redis round trip and the validation overlap the
+        handler's PostgreSQL round trips instead of following them.
+        """
         handled = 0
         if time.monotonic() >= self._next_maintenance:
             # Acknowledge the last batch first: a batch slower than min_idle_ms would
@@ -337,7 +426,27 @@ class Consumer:
             handled += await self.reclaim()
             await self._maintain()
             self._next_maintenance = time.monotonic() + self.config.maintenance_every_s
-        # The previous batch's XACK rides in the same round trip as this read.
+        batch = self._take_read_ahead() or await self._read_new(self.config.block_ms)
+        if not batch:
+            return handled
+        read_ahead = asyncio.create_task(self._read_new(None))
+        try:
+            handled += await self._process(batch)
+        except BaseException:
+            # What it read stays pending for this name: drained when run() starts over.
+            read_ahead.cancel()
+            await asyncio.gather(read_ahead, return_exceptions=True)
+            raise
+        self._read_ahead = await read_ahead
+        return handled
+
+    def _take_read_ahead(self) -> list[_Entry]:
+        batch, self._read_ahead = self._read_ahead, []
+        return batch
+
+    async def _read_new(self, block_ms: int | None) -> list[_Entry]:
+        """Read and validate new entries (``None``: only those already there)."""
+        # The acknowledgements due ride in the same round trip as the read.
         pipe = self.bus.redis.pipeline(transaction=False)
         self._queue_acks(pipe)
         pipe.xreadgroup(
@@ -345,13 +454,11 @@ class Consumer:
             self.config.name,
             {self.key: ">"},
             count=self.config.batch_size,
-            block=self.config.block_ms,
+            block=block_ms,
         )
         response = (await pipe.execute())[-1]
-        for _stream, entries in response or []:
-            # Entries read with ">" are on their first delivery.
-            handled += await self._process([(i, f, 1) for i, f in entries])
-        return handled
+        # Entries read with ">" are on their first delivery.
+        return [e for _stream, entries in response or [] for e in _validated(entries, {})]
 
     async def reclaim(self) -> int:
         """Take over entries idle past ``min_idle_ms`` (their consumer died or failed)."""
@@ -365,7 +472,7 @@ class Consumer:
             entries = [(i, f) for i, f in entries if f is not None]
             if entries:
                 counts = await self._delivery_counts([i for i, _ in entries])
-                handled += await self._process([(i, f, counts[i]) for i, f in entries])
+                handled += await self._process(_validated(entries, counts))
             cursor = _text(cursor_b)
             if cursor == "0-0":
                 return handled
@@ -395,7 +502,7 @@ class Consumer:
             if not entries:
                 return
             counts = await self._delivery_counts([i for i, _ in entries])
-            await self._process([(i, f, counts[i]) for i, f in entries])
+            await self._process(_validated(entries, counts))
             cursor = _text(entries[-1][0])
 
     async def _delivery_counts(self, ids: Sequence[bytes]) -> dict[bytes, int]:
@@ -407,28 +514,28 @@ class Consumer:
             counts[entry_id] = int(rows[0]["times_delivered"]) if rows else 1
         return counts
 
-    async def _process(self, entries: Sequence[tuple[bytes, Fields, int]]) -> int:
-        """Validate, dead-letter the hopeless, hand the rest to the handler, ack."""
+    async def _process(self, entries: Sequence[_Entry]) -> int:
+        """Dead-letter the hopeless, hand the rest to the handler, ack."""
         stream, group = self.config.stream, self.config.group
         valid: list[tuple[bytes, Message, int]] = []
-        for entry_id, entry, deliveries in entries:
-            raw = entry.get(b"data", b"")
-            try:
-                message = parse_message(raw)
-            except (ValidationError, ValueError) as exc:
-                await self._dead_letter(entry_id, entry, f"invalid message: {exc}", deliveries)
+        for entry in entries:
+            entry_id, deliveries = entry.id, entry.deliveries
+            if entry.message is None:
+                reason = entry.invalid or "invalid message"
+                await self._dead_letter(entry_id, entry.fields, reason, deliveries)
                 continue
             if deliveries > self.config.max_deliveries:
-                last = await self.bus.redis.hget(self._errors_key, entry_id)
-                reason = _text(last) if last else "consumer stopped while handling it"
-                await self._dead_letter(
-                    entry_id,
-                    entry,
-                    f"gave up after {deliveries - 1} deliveries; last error: {reason}",
-                    deliveries,
-                )
-                continue
-            valid.append((entry_id, message, deliveries))
+                failed, last = await self._failed_deliveries(entry_id, deliveries)
+                if failed > self.config.max_deliveries:
+                    reason = last or "consumer stopped while handling it"
+                    await self._dead_letter(
+                        entry_id,
+                        entry.fields,
+                        f"gave up after {failed - 1} deliveries; last error: {reason}",
+                        deliveries,
+                    )
+                    continue
+            valid.append((entry_id, entry.message, deliveries))
         if not valid:
             return len(entries)
 
@@ -446,7 +553,11 @@ class Consumer:
                 continue
             fields = {b"type": message.type.encode(), b"data": message.model_dump_json().encode()}
             reason = f"{type(error).__name__}: {error}"
-            if isinstance(error, PermanentError) or deliveries >= self.config.max_deliveries:
+            if isinstance(error, RetryLater):
+                await self._wait_for_prerequisite(entry_id, fields, message, reason, deliveries)
+            elif isinstance(error, PermanentError) or await self._was_last_try(
+                entry_id, deliveries
+            ):
                 await self._dead_letter(entry_id, fields, reason, deliveries)
             else:
                 MESSAGES_HANDLED.labels(stream, group, "retry").inc()
@@ -473,6 +584,7 @@ class Consumer:
             )
         if self._errors_to_clear:
             pipe.hdel(self._errors_key, *self._errors_to_clear)
+            pipe.hdel(self._waits_key, *self._errors_to_clear)
         self._acks_due, self._errors_to_clear = [], []
 
     async def flush_acks(self) -> None:
@@ -493,6 +605,52 @@ class Consumer:
             return [error] * len(messages)
         return results
 
+    async def _failed_deliveries(self, entry_id: bytes, deliveries: int) -> tuple[int, str | None]:
+        """The deliveries that count against ``max_deliveries`` (all but those that ended
+        in :class:`RetryLater`; a delivery whose consumer died counts), and the last error."""
+        pipe = self.bus.redis.pipeline(transaction=False)
+        pipe.hget(self._errors_key, entry_id)
+        pipe.hget(self._waits_key, entry_id)
+        last, waits = await pipe.execute()
+        return deliveries - int(waits or 0), None if last is None else _text(last)
+
+    async def _was_last_try(self, entry_id: bytes, deliveries: int) -> bool:
+        """Whether this failed delivery spent the entry's last of ``max_deliveries``."""
+        if deliveries < self.config.max_deliveries:
+            return False  # no need to ask Redis: fewer deliveries than that in all
+        failed, _ = await self._failed_deliveries(entry_id, deliveries)
+        return failed >= self.config.max_deliveries
+
+    async def _wait_for_prerequisite(
+        self, entry_id: bytes, fields: Fields, message: Message, reason: str, deliveries: int
+    ) -> None:
+        """Retry an entry that raised :class:`RetryLater`, or dead-letter it once too old."""
+        # The entry id is its publication time (ms) on the Redis clock.
+        waited_ms = int(time.time() * 1000) - _parse_id(_text(entry_id))[0]
+        if waited_ms >= self.config.prerequisite_wait_ms:
+            waited = timedelta(seconds=waited_ms // 1000)
+            await self._dead_letter(
+                entry_id,
+                fields,
+                f"a prerequisite was still missing {waited} after publication; last error: "
+                f"{reason}",
+                deliveries,
+            )
+            return
+        MESSAGES_HANDLED.labels(self.config.stream, self.config.group, "waiting").inc()
+        self.log.info(
+            "prerequisite not recorded yet; will retry",
+            status="waiting",
+            entry_id=_text(entry_id),
+            type=message.type,
+            deliveries=deliveries,
+            error=reason,
+        )
+        pipe = self.bus.redis.pipeline(transaction=False)
+        pipe.hset(self._errors_key, entry_id, reason[:2000])
+        pipe.hincrby(self._waits_key, entry_id, 1)
+        await pipe.execute()
+
     async def _dead_letter(
         self, entry_id: bytes, entry: Fields, error: str, deliveries: int
     ) -> None:
@@ -512,6 +670,7 @@ class Consumer:
             )
             pipe.xack(self.key, self.config.group, entry_id)
             pipe.hdel(self._errors_key, entry_id)
+            pipe.hdel(self._waits_key, entry_id)
             await pipe.execute()
         MESSAGES_HANDLED.labels(self.config.stream, self.config.group, "dead_letter").inc()
         self.log.error(
@@ -523,7 +682,21 @@ class Consumer:
         )
 
     async def _maintain(self) -> None:
-        await self.bus.trim_safely(self.config.stream)
+        """Trim the stream and forget stale consumers.
+
+        Housekeeping only: it must never stop the consumer, so an unexpected error is
+        logged and the next round tries again. Only an unreachable Redis goes up to
+        :meth:`run`, which waits it out (the next read would fail the same way).
+        """
+        try:
+            await self.bus.trim_safely(self.config.stream)
+            await self._forget_stale_consumers()
+        except _REDIS_UNAVAILABLE:
+            raise
+        except Exception:
+            self.log.exception("stream maintenance failed; consuming on", status="error")
+
+    async def _forget_stale_consumers(self) -> None:
         for info in await self.bus.redis.xinfo_consumers(self.key, self.config.group):
             get = {_text(k): v for k, v in info.items()}
             name = _text(get["name"])

@@ -10,6 +10,10 @@ redelivered message is applied exactly once later.
 A batch that fails is retried one message per transaction, so one poison message costs
 its neighbours a retry, not their acknowledgement.
 
+Between batches that follow each other closely (a backlog) the handler keeps its pool
+connection instead of releasing it: asyncpg resets a released connection with one more
+round trip of four statements, which cost a tenth of a batch's time.
+
 :class:`DatabaseGate` wraps any batch handler so that a PostgreSQL outage holds the batch
 until the database answers, instead of spending the messages' deliveries.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 
@@ -41,6 +45,11 @@ RETURNING idempotency_key
 """
 
 
+KEEP_CONNECTION_SECONDS = 0.05
+"""How long a connection is kept for the next batch: longer than the gap between the
+batches of a backlog, too short to matter to the pool's other users."""
+
+
 class IdempotentHandler:
     """A batch handler that applies each idempotency key at most once per ``scope``."""
 
@@ -48,6 +57,9 @@ class IdempotentHandler:
         self.pool = pool
         self.scope = scope
         self.apply = apply
+        self._kept: asyncpg.Connection | None = None
+        self._release_kept: asyncio.TimerHandle | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, messages: Sequence[Message]) -> HandlerResult:
         try:
@@ -66,7 +78,7 @@ class IdempotentHandler:
         return None
 
     async def _apply_in_one_transaction(self, messages: Sequence[Message]) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             keys = [message.idempotency_key for message in messages]
             fresh = {row[0] for row in await conn.fetch(CLAIM_KEYS, self.scope, keys)}
             to_apply = []
@@ -77,6 +89,42 @@ class IdempotentHandler:
                     to_apply.append(message)
             if to_apply:
                 await self.apply(conn, to_apply)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The connection kept from the last batch, else one from the pool; kept again
+        for :data:`KEEP_CONNECTION_SECONDS` if the batch went through."""
+        conn, self._kept = self._kept, None
+        if self._release_kept is not None:
+            self._release_kept.cancel()
+        if conn is None:
+            conn = await self.pool.acquire()
+        try:
+            yield conn
+        except BaseException:
+            # Possibly broken (the database went away): the pool checks and replaces it.
+            await self.pool.release(conn)
+            raise
+        if self._kept is not None:  # a concurrent call kept its own
+            await self.pool.release(conn)
+            return
+        self._kept = conn
+        self._release_kept = asyncio.get_running_loop().call_later(
+            KEEP_CONNECTION_SECONDS, self._release
+        )
+
+    def _release(self) -> None:
+        conn, self._kept = self._kept, None
+        if conn is not None:
+            task = asyncio.create_task(self._release_quietly(conn))
+            self._releasing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._releasing.discard)
+
+    async def _release_quietly(self, conn: asyncpg.Connection) -> None:
+        try:
+            await self.pool.release(conn)
+        except Exception as exc:  # nobody awaits this task: say it, do not raise it
+            log.warning("could not release a kept connection", status="error", error=repr(exc))
 
 
 PROBE_TIMEOUT_SECONDS = 2.0

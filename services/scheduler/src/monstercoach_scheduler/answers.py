@@ -9,7 +9,8 @@ api is down. Only two kinds of event matter here:
 * a ``delivery.outcome`` of ``missed`` for a fire's delivery marks that fire ``missed``
   with the bot's reason (the tick then reports it with a ``fire.missed`` event).
 
-Both are idempotent (``processed_messages`` scope ``scheduler.ledger``).
+Both are idempotent (``processed_messages`` scope ``scheduler.ledger``). An answer of a
+client the api has not recorded yet waits for them (``RetryLater``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from monstercoach_kit.bus import BatchHandler, HandlerResult, PermanentError
+from monstercoach_kit.bus import BatchHandler, HandlerResult, RetryLater
 from monstercoach_kit.idempotency import IdempotentHandler
 from monstercoach_schemas.domain import DeliveryStatus
 from monstercoach_schemas.lst.base import Trigger
@@ -80,8 +81,10 @@ async def apply(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
         if misses[0]:
             await conn.execute(store.MARK_UNDELIVERABLE, *misses)
     except asyncpg.ForeignKeyViolationError as exc:
-        # An answer for a client the database does not know will never apply.
-        raise PermanentError(f"unknown client: {exc}") from exc
+        # A client the api has not recorded yet: the api may be down (this group reads the
+        # events on its own), or their onboarding pending in a consumer that died. The bus
+        # retries the answer until it gives up waiting.
+        raise RetryLater(f"unknown client: {exc}") from exc
 
 
 def ledger_handler(pool: asyncpg.Pool) -> BatchHandler:

@@ -19,7 +19,7 @@ from monstercoach_kit.idempotency import DatabaseGate, IdempotentHandler
 from monstercoach_kit.log import get_logger
 from monstercoach_schemas.streams import CONSUMERS, Group
 
-from .handlers import apply_messages
+from .handlers import apply_stream
 
 log = get_logger(__name__)
 
@@ -38,7 +38,9 @@ def build_consumers(
             ConsumerConfig(stream=stream, group=Group.API, **config),
             # One idempotency scope per stream: producers on different streams pick
             # their keys independently, so they must not be able to collide.
-            DatabaseGate(IdempotentHandler(pool, f"api:{stream}", apply_messages), pool, stop),
+            DatabaseGate(
+                IdempotentHandler(pool, f"api:{stream}", apply_stream(stream)), pool, stop
+            ),
         )
         for stream in API_STREAMS
     ]

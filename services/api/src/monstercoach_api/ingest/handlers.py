@@ -6,8 +6,8 @@ order rather than strictly interleaved, which keeps every client's history in or
 
 1. ``client.onboarded`` first: everything else refers to a client row.
 2. Then the unknown-client check for the rest of the batch (one query): a message about
-   a client the system never onboarded is a permanent error, dead-lettered, never
-   retried forever.
+   a client not recorded yet is retried (``RetryLater``), since the onboarding may still
+   be on its way, and dead-lettered only when the bus gives up waiting for it.
 3. Independent logs (check-ins, meals, workouts, DMs, flags, deliveries), each type in
    stream order.
 4. Job cards: issued → items marked → closed out. A mark that truly came after a
@@ -33,8 +33,10 @@ from uuid import UUID
 import asyncpg
 
 from monstercoach_kit.bus import PermanentError
+from monstercoach_kit.idempotency import Apply
 from monstercoach_schemas.domain import JobCardItemStatus
 from monstercoach_schemas.messages import (
+    STREAM_OF,
     CheckinAnswered,
     ClientOnboarded,
     ClientStatusChanged,
@@ -126,3 +128,20 @@ async def apply_messages(conn: asyncpg.Connection, messages: Sequence[Message]) 
         # help. (In a batch this first sends every message through alone, so only the
         # offending one is dead-lettered.)
         raise PermanentError(f"refused by the database: {exc}") from exc
+
+
+def apply_stream(stream: str) -> Apply:
+    """:func:`apply_messages` for the entries of ``stream``.
+
+    Producers put each type on its one stream (``STREAM_OF``), so a message of a type
+    that travels on another came from a broken or hostile writer: it is a permanent
+    error here, neither recorded nor waited on for a client it names.
+    """
+
+    async def apply(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
+        strays = sorted({m.type for m in messages if STREAM_OF[m.type] != stream})
+        if strays:
+            raise PermanentError(f"{', '.join(strays)} does not travel on the {stream} stream")
+        await apply_messages(conn, messages)
+
+    return apply

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
-from monstercoach_kit.bus import PermanentError
+from monstercoach_kit.bus import PermanentError, RetryLater
 from monstercoach_schemas.messages import (
     CheckinAnswered,
     ClientOnboarded,
@@ -66,12 +66,17 @@ WHERE NOT EXISTS (SELECT 1 FROM clients AS c WHERE c.id = u.id)
 
 
 async def require_clients(conn: asyncpg.Connection, client_ids: Sequence[UUID]) -> None:
-    """A message about a client this system never onboarded can never be applied."""
+    """Every client the messages are about must be recorded first.
+
+    An unknown client is usually one whose onboarding is still on its way (pending in a
+    consumer that died, or later in the stream than a retried entry), so the message is
+    retried until the bus gives up waiting (``RetryLater``), not refused at once.
+    """
     if not client_ids:
         return
     unknown = await conn.fetchval(UNKNOWN_CLIENTS, list(client_ids))
     if unknown:
-        raise PermanentError(f"unknown client id(s): {', '.join(map(str, sorted(unknown)))}")
+        raise RetryLater(f"unknown client id(s): {', '.join(map(str, sorted(unknown)))}")
 
 
 UPSERT_CLIENTS = """
@@ -364,8 +369,9 @@ async def mark_items(conn: asyncpg.Connection, messages: Sequence[JobCardItemMar
         *columns([(m.payload.item_id, m.payload.card_id, m.payload.client_id) for m in latest]),
     )
     if unknown:
+        # The card may not be recorded yet (its jobcard.issued is retried after this tap).
         ids = ", ".join(str(row["item_id"]) for row in unknown)
-        raise PermanentError(f"no such job-card item for that card and client: {ids}")
+        raise RetryLater(f"no such job-card item for that card and client: {ids}")
     rows = [(m.payload.item_id, m.payload.status.value, m.payload.marked_at) for m in latest]
     await conn.execute(MARK_ITEMS, *columns(rows))
 
