@@ -5,9 +5,12 @@ patchy, slipping, gone quiet, recon, paused, blocked…) repeated under new name
 up to each ``--clients`` size, each with four weeks of history (check-ins, meals,
 workouts, weigh-ins, job cards and items, deliveries, the scheduler's fires, DMs,
 flags). The api runs as its own process (``monstercoach-api``, the production entry
-point, one uvicorn worker, the default pool of 10 connections); the benchmark is an
-httpx client in this process, logged in through the dev login. At each size it times,
-after a warm-up:
+point, ``--workers`` uvicorn workers through ``API_WORKERS``, each with the default pool
+of 10 connections); the benchmark logs in with the dev login. The load comes from this
+process over loopback: by default a minimal keep-alive HTTP/1.1 client (``--client
+raw``), since httpx spent twice the api's own CPU on a bare request, on the same two
+cores (``--client httpx`` keeps it, for comparison). At each size it times, after a
+warm-up:
 
 * bare: ``GET /auth/me`` — routing, rate limit, session cookie, JSON; no database;
 * roster: ``GET /clients`` (50 a page, the pages cycling) sorted by name, and sorted
@@ -15,10 +18,12 @@ after a warm-up:
 * chart: ``GET /clients/{id}/charts`` (28 days), over every client in turn;
 * once, first: the compliance sort with its every-client rates not yet computed (cold);
 
-at concurrency 1 (latency) and 16 (under load): p50/p95 latency, requests/s, and the
-ratio of each p50 to the bare endpoint's.
+at concurrency 1 (latency) and 16 (under load): p50/p95 latency, requests/s, the ratio
+of each p50 to the bare endpoint's, and where the CPU went per request: the api's
+processes, the database's PostgreSQL backends, and the load generator (from
+``/proc/<pid>/stat``, so other work on the machine does not count).
 
-    uv run python bench/api.py --clients 1000 10000 --requests 400
+    uv run python bench/api.py --clients 1000 10000 --requests 400 [--workers 2]
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
 import socket
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -106,8 +112,14 @@ def free_port() -> int:
         return port
 
 
+@dataclass
+class Api:
+    base: str
+    pid: int
+
+
 @contextlib.asynccontextmanager
-async def api_process(database_url: str) -> AsyncIterator[str]:
+async def api_process(database_url: str, workers: int) -> AsyncIterator[Api]:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -119,6 +131,7 @@ async def api_process(database_url: str) -> AsyncIterator[str]:
         "API_COOKIE_SECURE": "false",
         "API_RATE_LIMIT": "10000000/minute",
         "API_INGEST": "false",
+        "API_WORKERS": str(workers),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -131,7 +144,7 @@ async def api_process(database_url: str) -> AsyncIterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(base)
-        yield base
+        yield Api(base, process.pid)
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
@@ -147,6 +160,131 @@ async def wait_healthy(base: str) -> None:
     raise RuntimeError("the api did not become healthy")
 
 
+# --- CPU accounting ---------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def with_descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (uvicorn's workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with (
+                contextlib.suppress(OSError, IndexError),
+                open(f"/proc/{entry}/stat", encoding="ascii") as stat,
+            ):
+                parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+    found = [pid]
+    for candidate in found:
+        found += [child for child, parent in parents.items() if parent == candidate]
+    return found
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent so far by the api's processes, the database's backends and this
+    process (the load generator)."""
+
+    api: float
+    postgres: dict[int, float]
+    client: float
+
+    @classmethod
+    async def now(cls, api_pid: int, admin: asyncpg.Connection) -> Cpu:
+        backends = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cls(
+            api=sum(map(cpu_seconds, with_descendants(api_pid))),
+            postgres={row["pid"]: cpu_seconds(row["pid"]) for row in backends},
+            client=time.process_time(),
+        )
+
+    def since(self, start: Cpu) -> tuple[float, float, float]:
+        """(api, PostgreSQL, client) seconds between ``start`` and this; backends opened
+        in between count from zero."""
+        postgres = sum(cpu - start.postgres.get(pid, 0.0) for pid, cpu in self.postgres.items())
+        return self.api - start.api, postgres, self.client - start.client
+
+
+# --- load ---------------------------------------------------------------------------------
+
+Get = Callable[[str], Awaitable[int]]
+"""GET a path, answer its status code (the body read and dropped)."""
+
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *([0-9]+)", re.IGNORECASE)
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection for GETs answered with a Content-Length (what
+    uvicorn sends for these endpoints). It costs a fraction of httpx's CPU per request,
+    which on two shared cores is CPU the api under test gets back."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes):
+        self.reader = reader
+        self.writer = writer
+        self.head = head
+
+    @classmethod
+    async def open(cls, base: str, cookies: httpx.Cookies) -> RawConnection:
+        host, port = base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        head = f" HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode()
+        return cls(reader, writer, head)
+
+    async def get(self, path: str) -> int:
+        self.writer.write(b"GET " + path.encode() + self.head)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = CONTENT_LENGTH.search(head)
+        if length is None:
+            raise RuntimeError(f"no Content-Length in the answer to {path}: {head!r}")
+        await self.reader.readexactly(int(length[1]))
+        return int(head[9:12])
+
+    async def aclose(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def getters(
+    kind: str, base: str, cookies: httpx.Cookies, count: int
+) -> AsyncIterator[list[Get]]:
+    """``count`` ways to GET, one per concurrent worker: raw connections, or one shared
+    httpx client (the load generator this benchmark used first)."""
+    if kind == "httpx":
+        limits = httpx.Limits(max_connections=count)
+        async with httpx.AsyncClient(
+            base_url=base, cookies=cookies, limits=limits, timeout=60
+        ) as client:
+
+            async def get(path: str) -> int:
+                return (await client.get(path)).status_code
+
+            yield [get] * count
+        return
+    connections = [await RawConnection.open(base, cookies) for _ in range(count)]
+    try:
+        yield [connection.get for connection in connections]
+    finally:
+        for connection in connections:
+            await connection.aclose()
+
+
 # --- measuring ----------------------------------------------------------------------------
 
 
@@ -158,30 +296,42 @@ class Result:
     p50_ms: float
     p95_ms: float
     per_second: float
+    cpu_ms: tuple[float, float, float] | None = None
+    """CPU per request: the api's processes, PostgreSQL's backends, the load generator."""
+
+
+def checked(status: int, path: str) -> None:
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
 
 
 async def measure(
-    client: httpx.AsyncClient, paths: Callable[[], str], requests: int, concurrency: int
-) -> tuple[float, float, float]:
-    """(p50 ms, p95 ms, requests/s) of ``requests`` GETs, ``concurrency`` at a time."""
-    for _ in range(20):  # warm-up: connections, prepared statements, caches
-        (await client.get(paths())).raise_for_status()
+    gets: list[Get], paths: Callable[[], str], requests: int, cpu: Callable[[], Awaitable[Cpu]]
+) -> tuple[float, float, float, tuple[float, float, float]]:
+    """(p50 ms, p95 ms, requests/s, CPU ms per request) of ``requests`` GETs, one worker
+    per getter."""
+    for index in range(20):  # warm-up: connections, prepared statements, caches
+        path = paths()
+        checked(await gets[index % len(gets)](path), path)
     latencies: list[float] = []
     queue = iter(range(requests))
 
-    async def worker() -> None:
+    async def worker(get: Get) -> None:
         for _ in queue:
             path = paths()
             started = time.perf_counter()
-            response = await client.get(path)
+            status = await get(path)
             latencies.append(time.perf_counter() - started)
-            response.raise_for_status()
+            checked(status, path)
 
+    before = await cpu()
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(get) for get in gets))
     elapsed = time.perf_counter() - started
+    api, postgres, client = (await cpu()).since(before)
     cuts = statistics.quantiles(latencies, n=20)
-    return statistics.median(latencies) * 1000, cuts[18] * 1000, requests / elapsed
+    per_request = (api * 1000 / requests, postgres * 1000 / requests, client * 1000 / requests)
+    return statistics.median(latencies) * 1000, cuts[18] * 1000, requests / elapsed, per_request
 
 
 def cycle(paths: list[str]) -> Callable[[], str]:
@@ -189,7 +339,7 @@ def cycle(paths: list[str]) -> Callable[[], str]:
     return lambda: next(items)
 
 
-async def run_size(base: str, url: str, clients: int, requests: int) -> list[Result]:
+async def run_size(api: Api, url: str, clients: int, requests: int, kind: str) -> list[Result]:
     ids = [row["id"] for row in await fetch(url, "SELECT id FROM clients ORDER BY id")]
     pages = [f"/clients?limit=50&offset={offset}" for offset in range(0, min(clients, 1000), 50)]
     scenarios = {
@@ -199,17 +349,24 @@ async def run_size(base: str, url: str, clients: int, requests: int) -> list[Res
         "chart (28 days)": cycle([f"/clients/{client_id}/charts" for client_id in ids]),
     }
     results = []
-    limits = httpx.Limits(max_connections=max(CONCURRENCY))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=api.base, timeout=60) as client:
         (await client.post("/auth/dev-login")).raise_for_status()
         started = time.perf_counter()
         (await client.get(f"{pages[0]}&sort=compliance_7d")).raise_for_status()
         cold_ms = (time.perf_counter() - started) * 1000
         results.append(Result(clients, "roster, by 7-day compliance, cold", 1, cold_ms, cold_ms, 0))
+        cookies = client.cookies
+    admin = await asyncpg.connect(url)
+    try:
         for concurrency in CONCURRENCY:
-            for name, paths in scenarios.items():
-                p50, p95, rate = await measure(client, paths, requests, concurrency)
-                results.append(Result(clients, name, concurrency, p50, p95, rate))
+            async with getters(kind, api.base, cookies, concurrency) as gets:
+                for name, paths in scenarios.items():
+                    p50, p95, rate, cpu = await measure(
+                        gets, paths, requests, lambda: Cpu.now(api.pid, admin)
+                    )
+                    results.append(Result(clients, name, concurrency, p50, p95, rate, cpu))
+    finally:
+        await admin.close()
     return results
 
 
@@ -225,8 +382,8 @@ async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
 # --- the run ------------------------------------------------------------------------------
 
 
-async def main(sizes: list[int], requests: int) -> None:
-    console = Console(width=120)
+async def main(sizes: list[int], requests: int, workers: int, kind: str) -> None:
+    console = Console(width=150)
     admin = await asyncpg.connect(ADMIN_URL)
     name = f"mc_bench_api_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -243,14 +400,15 @@ async def main(sizes: list[int], requests: int) -> None:
         loaded = len(PERSONAS)
         for size in sorted(sizes):
             seconds = await load(url, loaded, size - loaded, base_data)
-            console.print(f"loaded {size:,} clients ({seconds:.0f} s)")
+            load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            console.print(f"loaded {size:,} clients ({seconds:.0f} s); load average {load_average}")
             loaded = size
-            async with api_process(url) as api:
-                results += await run_size(api, url, size, requests)
+            async with api_process(url, workers) as api:
+                results += await run_size(api, url, size, requests, kind)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    print_results(console, results, requests)
+    print_results(console, results, requests, workers, kind)
     record(*figures(results))
 
 
@@ -288,14 +446,22 @@ def figures(results: list[Result]) -> list[Figure]:
     return found
 
 
-def print_results(console: Console, results: list[Result], requests: int) -> None:
-    table = Table(title=f"{requests} requests per row, after 20 warm-up requests")
-    for column in ("clients", "endpoint", "concurrency", "p50 ms", "p95 ms", "req/s", "p50 / bare"):
+def print_results(
+    console: Console, results: list[Result], requests: int, workers: int, kind: str
+) -> None:
+    table = Table(
+        title=f"{requests} requests per row, after 20 warm-up requests; "
+        f"{workers} api worker(s), {kind} client; CPU ms per request of the api, "
+        "PostgreSQL and the client"
+    )
+    columns = ("clients", "endpoint", "concurrency", "p50 ms", "p95 ms", "req/s", "p50 / bare")
+    for column in (*columns, "api", "PostgreSQL", "client"):
         table.add_column(column, justify="left" if column == "endpoint" else "right")
     bare = {(r.clients, r.concurrency): r.p50_ms for r in results if r.name.startswith("bare")}
     results = sorted(results, key=lambda r: (r.clients, r.concurrency))
     for r in results:
         ratio = r.p50_ms / bare[(r.clients, r.concurrency)]
+        cpu: Iterable[str] = (f"{ms:.2f}" for ms in r.cpu_ms) if r.cpu_ms else ("-",) * 3
         table.add_row(
             f"{r.clients:,}",
             r.name,
@@ -304,6 +470,7 @@ def print_results(console: Console, results: list[Result], requests: int) -> Non
             f"{r.p95_ms:.1f}",
             f"{r.per_second:,.0f}" if r.per_second else "-",
             f"{ratio:.1f}",
+            *cpu,
         )
     console.print(table)
 
@@ -312,5 +479,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=1, help="the api's uvicorn workers")
+    parser.add_argument(
+        "--client", choices=("raw", "httpx"), default="raw", help="the load generator"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.clients, args.requests))
+    asyncio.run(main(args.clients, args.requests, args.workers, args.client))

@@ -12,17 +12,23 @@ As of 2026-11-26 12:00 UTC:
   Bo's yesterday: its card (done, missed) counts; today's (11-27) card is pending.
   7 and 28 days: 2 due, 1 done.
 * Cy (UTC) — nothing logged: nothing due, no rate.
+
+The roster and the chart get these figures as JSON that PostgreSQL writes; the last test
+holds that JSON's rate to the model's.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
 
-from monstercoach_api.compliance.repository import compliance, todays_job_cards
+from monstercoach_api.clients.repository import summary_json
+from monstercoach_api.compliance.repository import compliance, rate_sql
 from monstercoach_api.compliance.schemas import Compliance
 
 from .records import add_card, add_checkin, add_prompt
@@ -71,18 +77,27 @@ async def test_compliance_over_7_and_28_local_days(roster: asyncpg.Pool) -> None
     assert figures[CY].last_7_days.rate is None
 
 
+async def card_today(pool: asyncpg.Pool, client: uuid.UUID) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        card: dict[str, Any] = json.loads(await summary_json(conn, AT, client))["job_card"]
+        return card
+
+
 async def test_todays_job_card_progress_in_each_clients_own_day(roster: asyncpg.Pool) -> None:
-    progress = {row.client_id: row for row in await todays_job_cards(roster, AT)}
-    alma, bo, cy = progress[ALMA], progress[BO], progress[CY]
-    assert (alma.local_date, alma.total, alma.done, alma.pending) == (d(11, 26), 2, 1, 1)
-    assert (bo.local_date, bo.total, bo.pending, bo.done) == (d(11, 27), 3, 3, 0)
-    assert (cy.local_date, cy.card_id, cy.total) == (d(11, 26), None, 0)
+    alma, bo, cy = [await card_today(roster, client) for client in (ALMA, BO, CY)]
+    assert (alma["local_date"], alma["total"], alma["done"], alma["pending"]) == (
+        "2026-11-26",
+        2,
+        1,
+        1,
+    )
+    assert (bo["local_date"], bo["total"], bo["pending"], bo["done"]) == ("2026-11-27", 3, 3, 0)
+    assert (cy["local_date"], cy["card_id"], cy["total"]) == ("2026-11-26", None, 0)
 
 
 async def test_figures_for_chosen_clients_only(roster: asyncpg.Pool) -> None:
     chosen = [BO, CY]
     assert {row.client_id for row in await compliance(roster, AT, chosen)} == set(chosen)
-    assert {row.client_id for row in await todays_job_cards(roster, AT, chosen)} == set(chosen)
 
 
 async def test_the_window_moves_with_the_clock(roster: asyncpg.Pool) -> None:
@@ -90,3 +105,25 @@ async def test_the_window_moves_with_the_clock(roster: asyncpg.Pool) -> None:
     figures = {row.client_id: row for row in await compliance(roster, a_week_later)}
     # 11-26 is now inside the window (2 items, 1 done); 11-25 and 11-24 are past 7 days.
     assert figures[ALMA].last_7_days == Compliance(due=2, done=1)
+
+
+async def test_the_rate_postgresql_writes_is_the_models(pool: asyncpg.Pool) -> None:
+    """Every done/due up to 200 tasks, through the JSON the roster and chart send: the
+    same figure as ``Compliance.rate``, ties (1/16, 1/80…) rounded up."""
+    sent = json.loads(
+        await pool.fetchval(
+            f"""
+            SELECT json_agg(json_build_object('due', due, 'done', done,
+                                              'rate', {rate_sql("due", "done")}))::text
+            FROM generate_series(0, 200) AS a (due)
+            CROSS JOIN LATERAL generate_series(0, a.due) AS b (done)
+            """
+        )
+    )
+    assert len(sent) == 201 * 202 // 2
+    differing = [
+        figure for figure in sent if figure["rate"] != Compliance.model_validate(figure).rate
+    ]
+    assert differing == []
+    rates = {(f["due"], f["done"]): f["rate"] for f in sent}
+    assert (rates[16, 1], rates[80, 1], rates[3, 2], rates[5, 0]) == (0.063, 0.013, 0.667, 0)

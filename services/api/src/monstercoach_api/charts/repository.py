@@ -1,4 +1,6 @@
-"""The chart series' SQL, one statement per series, all in the client's own days."""
+"""The chart series' SQL: one statement that answers the whole :class:`ClientCharts` as
+JSON built by PostgreSQL, every series in the client's own days (see ``clients.repository``
+for why the JSON is not built in Python)."""
 
 from __future__ import annotations
 
@@ -7,56 +9,75 @@ from uuid import UUID
 
 import asyncpg
 
-from .schemas import NutritionPoint, WeightPoint
+from ..clients.repository import client_not_found
+from ..compliance.repository import DAILY_TASKS, DAY_SERIES
 
 # The 7-day average reaches 6 days before the first point shown, so the first points
 # average a full week too.
-WEIGHT = """
-WITH span AS (
-    SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today
+CHARTS = f"""
+WITH client AS (
+    SELECT c.id, c.target_kcal, c.target_protein_g,
+           ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today
     FROM clients AS c WHERE c.id = $2
 ),
-days AS (
+roster AS (
+    SELECT id AS client_id, today - $3::int AS first_day, today - 1 AS last_day FROM client
+),
+{DAILY_TASKS},
+{DAY_SERIES},
+weight_days AS (
     SELECT w.local_date, avg(w.weight_kg) AS kg
-    FROM weight_entries AS w, span AS s
-    WHERE w.client_id = $2 AND w.local_date BETWEEN s.today - $3::int - 5 AND s.today
+    FROM weight_entries AS w, client AS k
+    WHERE w.client_id = k.id AND w.local_date BETWEEN k.today - $3::int - 5 AND k.today
     GROUP BY w.local_date
 ),
 averaged AS (
     SELECT local_date, kg,
            avg(kg) OVER (ORDER BY local_date
                          RANGE BETWEEN interval '6 days' PRECEDING AND CURRENT ROW) AS average
-    FROM days
+    FROM weight_days
+),
+nutrition AS (
+    SELECT g.day::date AS local_date, count(m.id) AS meals,
+           sum(m.kcal) AS kcal, sum(m.protein_g) AS protein_g
+    FROM client AS k
+    CROSS JOIN LATERAL generate_series(k.today - $3::int + 1, k.today, interval '1 day') AS g (day)
+    LEFT JOIN meal_logs AS m ON m.client_id = k.id AND m.local_date = g.day::date
+    GROUP BY g.day
 )
-SELECT a.local_date, round(a.kg, 2)::float8 AS weight_kg,
-       round(a.average, 2)::float8 AS moving_average_7d
-FROM averaged AS a, span AS s
-WHERE a.local_date > s.today - $3::int
-ORDER BY a.local_date
+SELECT json_build_object(
+    'client_id', k.id,
+    'today', k.today,
+    'weight', coalesce((
+        SELECT json_agg(json_build_object(
+                   'local_date', a.local_date,
+                   'weight_kg', round(a.kg, 2)::float8,
+                   'moving_average_7d', round(a.average, 2)::float8
+               ) ORDER BY a.local_date)
+        FROM averaged AS a
+        WHERE a.local_date > k.today - $3::int
+    ), '[]'::json),
+    'adherence', s.days,
+    'nutrition', (
+        SELECT json_agg(json_build_object(
+                   'local_date', n.local_date,
+                   'meals', n.meals,
+                   'kcal', n.kcal,
+                   'protein_g', n.protein_g,
+                   'target_kcal', k.target_kcal,
+                   'target_protein_g', k.target_protein_g
+               ) ORDER BY n.local_date)
+        FROM nutrition AS n
+    )
+)::text
+FROM client AS k
+JOIN series AS s ON s.client_id = k.id
 """
 
-NUTRITION = """
-SELECT g.day::date AS local_date, count(m.id) AS meals,
-       sum(m.kcal) AS kcal, sum(m.protein_g) AS protein_g,
-       c.target_kcal, c.target_protein_g
-FROM clients AS c
-CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
-CROSS JOIN LATERAL generate_series(t.today - $3::int + 1, t.today, interval '1 day') AS g (day)
-LEFT JOIN meal_logs AS m ON m.client_id = c.id AND m.local_date = g.day::date
-WHERE c.id = $2
-GROUP BY g.day, c.target_kcal, c.target_protein_g
-ORDER BY g.day
-"""
 
-
-async def weight(
-    conn: asyncpg.Connection, at: datetime, client_id: UUID, days: int
-) -> list[WeightPoint]:
-    return [WeightPoint(**dict(row)) for row in await conn.fetch(WEIGHT, at, client_id, days)]
-
-
-async def nutrition(
-    conn: asyncpg.Connection, at: datetime, client_id: UUID, days: int
-) -> list[NutritionPoint]:
-    rows = await conn.fetch(NUTRITION, at, client_id, days)
-    return [NutritionPoint(**dict(row)) for row in rows]
+async def charts_json(conn: asyncpg.Connection, at: datetime, client_id: UUID, days: int) -> str:
+    """A :class:`ClientCharts` as JSON over the last ``days`` days as of ``at``, or 404."""
+    body: str | None = await conn.fetchval(CHARTS, at, client_id, days)
+    if body is None:
+        raise client_not_found(client_id)
+    return body

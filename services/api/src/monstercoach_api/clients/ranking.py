@@ -82,7 +82,9 @@ class WeeklyRates:
             log.warning("compliance ranking failed", status="error", exc_info=task.exception())
 
 
-def get_weekly_rates(request: Request) -> WeeklyRates:
+async def get_weekly_rates(request: Request) -> WeeklyRates:
+    # async although it awaits nothing: FastAPI runs a plain function dependency in a
+    # worker thread, a hop that cost more than the lookup on every roster request.
     rates: WeeklyRates = request.app.state.weekly_rates
     return rates
 

@@ -1,22 +1,26 @@
 """All SQL of the clients domain: the roster page, summaries, profiles, status.
 
-The roster is built in two steps so its cost follows the page, not the roster: one
-statement filters, sorts and cuts the page (returning only ids and the total), then the
-page's rows get their figures set-based for those ids alone. Only the compliance sort
-needs a figure for every matching client before it can cut the page.
+A roster page is two statements, so that its cost follows the page, not the roster: one
+filters, sorts and cuts the page (returning only ids) and counts the matching clients;
+the other gives those clients their figures set-based, for those ids alone, and returns
+the whole page as JSON that PostgreSQL writes. The endpoint sends that text as it is,
+with no Python model per row (the rows' models and their validation were most of a
+page's cost, see docs/benchmarks.md). Only the compliance sort needs a figure for every
+matching client before it can cut the page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from uuid import UUID
 
 import asyncpg
 
+from ..compliance.repository import DAILY_TASKS, DAY_SERIES, TODAYS_CARDS, rate_sql
 from ..errors import ApiError
-from ..paging import PagedQuery, Paging, fetch_page, paged_query
+from ..paging import Paging
 from .schemas import RosterSort, SortOrder
 
 
@@ -33,17 +37,22 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# --- the page ---------------------------------------------------------------------------------
+# --- the rows -------------------------------------------------------------------------------
 
-FILTER_PARAMS = 5
-_FILTERS = """
-WHERE ($1::text[] IS NULL OR c.status = ANY ($1::text[]))
-  AND ($2::text[] IS NULL OR c.time_zone = ANY ($2::text[]))
-  AND ($3::text IS NULL OR c.display_name ILIKE $3 OR c.discord_user_id LIKE $4)
-  AND ($5::text[] IS NULL OR EXISTS (
-        SELECT 1 FROM flags AS f
-        WHERE f.client_id = c.id AND f.status <> 'resolved' AND f.severity = ANY ($5::text[])))
-"""
+
+def _wire_timestamp(local: str, offset: str) -> str:
+    """SQL for the instant whose wall-clock time is ``local`` (a ``timestamp``) at UTC
+    offset ``offset`` (an ``interval``), as the wire's ``Timestamp`` writes it (Python's
+    ``isoformat``): microseconds only when there are any, the offset as ±HH:MM. (Whole
+    minutes: every offset in use since 1972 is, and the instants written here are now
+    and a client's last action.)"""
+    return f"""(
+        to_char({local}, 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN to_char({local}, 'US') = '000000' THEN '' ELSE to_char({local}, '.US') END
+        || CASE WHEN {offset} < interval '0' THEN '-' || to_char(-{offset}, 'HH24:MI')
+                ELSE '+' || to_char({offset}, 'HH24:MI') END
+    )"""
+
 
 FLAG_COUNTS = """
 LEFT JOIN LATERAL (
@@ -56,6 +65,95 @@ LEFT JOIN LATERAL (
 """
 """Unresolved flags by severity for the client aliased ``c``: a lookup per client (index
 on client_id), for a page of rows."""
+
+_LOCAL_NOW = _wire_timestamp("r.local_now", "r.utc_offset")
+_LAST_ACTIVITY = _wire_timestamp("(c.last_activity_at AT TIME ZONE 'UTC')", "interval '0'")
+
+SUMMARIES = f"""
+roster AS (
+    SELECT p.id AS client_id, p.n, l.local_now::date AS today,
+           l.local_now::date - 7 AS first_day, l.local_now::date - 1 AS last_day,
+           l.local_now, l.local_now - ($1::timestamptz AT TIME ZONE 'UTC') AS utc_offset
+    FROM page AS p
+    JOIN clients AS c ON c.id = p.id
+    CROSS JOIN LATERAL (SELECT $1::timestamptz AT TIME ZONE c.time_zone AS local_now) AS l
+),
+{DAILY_TASKS},
+{TODAYS_CARDS},
+{DAY_SERIES},
+summaries AS (
+    SELECT r.n, json_build_object(
+        'id', c.id,
+        'display_name', c.display_name,
+        'discord_user_id', c.discord_user_id,
+        'status', c.status,
+        'time_zone', c.time_zone,
+        'local_now', {_LOCAL_NOW},
+        'job_card', json_build_object(
+            'client_id', k.client_id, 'local_date', k.local_date, 'card_id', k.card_id,
+            'total', k.total, 'done', k.done, 'skipped', k.skipped, 'missed', k.missed,
+            'pending', k.pending
+        ),
+        'checkin_today', CASE
+            WHEN ci.answered OR 'answered' = ANY (p.statuses) THEN 'answered'
+            WHEN 'missed' = ANY (p.statuses) THEN 'missed'
+            WHEN p.statuses && '{{fired,enqueued}}'::text[] THEN 'pending'
+            ELSE 'not_asked'
+        END,
+        'compliance_7d', json_build_object(
+            'due', s.due, 'done', s.done, 'rate', {rate_sql("s.due", "s.done")}
+        ),
+        'compliance_daily', s.days,
+        'open_flags', json_build_object('high', fl.high, 'medium', fl.medium, 'low', fl.low),
+        'last_activity_at', {_LAST_ACTIVITY}
+    ) AS body
+    FROM roster AS r
+    JOIN clients AS c ON c.id = r.client_id
+    JOIN cards AS k ON k.client_id = r.client_id
+    JOIN series AS s ON s.client_id = r.client_id
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (
+            SELECT 1 FROM checkins AS ck WHERE ck.client_id = c.id AND ck.local_date = r.today
+        ) AS answered
+    ) AS ci
+    LEFT JOIN LATERAL (
+        -- 'checkin' is the check-in engine's id in the LST (docs/LST_Master.md).
+        SELECT array_agg(f.status) AS statuses
+        FROM trigger_fires AS f
+        WHERE f.client_id = c.id AND f.local_date = r.today AND f.engine = 'checkin'
+    ) AS p ON true
+    {FLAG_COUNTS}
+)
+"""
+"""Common table expressions over ``page (id, n)`` and the instant ``$1``: ``summaries (n,
+body)``, each client's :class:`ClientSummary` as JSON, as of ``$1`` in their own day."""
+
+SUMMARY = f"""
+WITH page AS (SELECT $2::uuid AS id, 1 AS n),
+{SUMMARIES}
+SELECT body::text FROM summaries
+"""
+
+
+async def summary_json(conn: asyncpg.Connection, at: datetime, client_id: UUID) -> str:
+    """One client's roster row as JSON, or 404."""
+    body: str | None = await conn.fetchval(SUMMARY, at, client_id)
+    if body is None:
+        raise client_not_found(client_id)
+    return body
+
+
+# --- the page -------------------------------------------------------------------------------
+
+FILTER_PARAMS = 5
+_FILTERS = """
+WHERE ($1::text[] IS NULL OR c.status = ANY ($1::text[]))
+  AND ($2::text[] IS NULL OR c.time_zone = ANY ($2::text[]))
+  AND ($3::text IS NULL OR c.display_name ILIKE $3 OR c.discord_user_id LIKE $4)
+  AND ($5::text[] IS NULL OR EXISTS (
+        SELECT 1 FROM flags AS f
+        WHERE f.client_id = c.id AND f.status <> 'resolved' AND f.severity = ANY ($5::text[])))
+"""
 
 
 @dataclass(frozen=True)
@@ -104,87 +202,73 @@ _SORTS: dict[RosterSort, _Sort] = {
 
 
 @lru_cache(maxsize=len(_SORTS) * len(SortOrder))
-def roster_page_query(sort: RosterSort, order: SortOrder) -> PagedQuery:
-    """The page and count statements for one sort: built from the constants above only."""
+def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
+    """The page statement for one sort, built from the constants above only: the ids on
+    the page, in order (a top-N sort of the matching clients), and how many match (a
+    separate count, which needs the filters only, not what the sort joins in; a window
+    ``count(*) OVER ()`` would make the page sort every matching client)."""
     chosen = _SORTS[sort]
     direction = "ASC" if order is SortOrder.ASC else "DESC"
-    paged = paged_query(
-        f"""
+    order_by = f"{chosen.key.format(dir=direction)}, lower(display_name), id"
+    limit = FILTER_PARAMS + chosen.params + 1
+    return f"""
+    WITH matched AS (
         SELECT c.id, c.display_name, c.last_activity_at{chosen.columns}
         FROM clients AS c
         {chosen.join}
         {_FILTERS}
-        """,
-        order_by=f"{chosen.key.format(dir=direction)}, lower(display_name), id",
-        limit_param=FILTER_PARAMS + 1 + chosen.params,
+        ORDER BY {order_by}
+        LIMIT ${limit} OFFSET ${limit + 1}
     )
-    # The count needs the filters only, not what the sort joins in.
-    return replace(
-        paged,
-        count=f"SELECT count(*) FROM clients AS c {_FILTERS}",
-        count_args=FILTER_PARAMS,
-    )
+    SELECT array(SELECT id FROM matched ORDER BY {order_by}) AS ids,
+           (SELECT count(*) FROM clients AS c {_FILTERS}) AS total
+    """
+
+
+ROSTER_ROWS = f"""
+WITH page AS (SELECT id, n FROM unnest($2::uuid[]) WITH ORDINALITY AS p (id, n)),
+{SUMMARIES}
+SELECT json_build_object(
+    'items', coalesce((SELECT json_agg(body ORDER BY n) FROM summaries), '[]'::json),
+    'total', $3::int,
+    'limit', $4::int,
+    'offset', $5::int
+)::text
+"""
+"""A :class:`RosterPage` as JSON: the rows of the clients ``$2`` in that order, as of
+``$1``. Apart from the page statement so that PostgreSQL can keep one generic plan for
+it (its shape never changes; planning it cost 1.3 ms a request), while the page
+statement is planned for its filters each time."""
 
 
 async def roster_page(
     conn: asyncpg.Connection,
+    at: datetime,
     filters: RosterFilters,
     sort: RosterSort,
     order: SortOrder,
     paging: Paging,
     rates: tuple[list[UUID], list[float]] | None = None,
-) -> tuple[list[UUID], int]:
-    """The ids on the page, in order, and how many clients match the filters; sorting by
-    compliance takes every client's ``rates``."""
+) -> str:
+    """The page as JSON (a :class:`RosterPage`), its rows as of ``at``: how many clients
+    match the filters, and those on the page in order; sorting by compliance takes every
+    client's ``rates``."""
     search = None if filters.search is None else _like_escaped(filters.search)
-    rows, total = await fetch_page(
-        conn,
+    page = await conn.fetchrow(
         roster_page_query(sort, order),
-        paging,
         filters.statuses,
         filters.time_zones,
         None if search is None else f"%{search}%",
         None if search is None else f"{search}%",
         filters.flag_severities,
         *(rates or ()),
+        paging.limit,
+        paging.offset,
     )
-    return [row["id"] for row in rows], total
-
-
-# --- the rows -----------------------------------------------------------------------------
-
-SUMMARY_ROWS = f"""
-SELECT c.id, c.display_name, c.discord_user_id, c.status, c.time_zone, c.last_activity_at,
-       CASE
-           WHEN k.answered OR 'answered' = ANY (p.statuses) THEN 'answered'
-           WHEN 'missed' = ANY (p.statuses) THEN 'missed'
-           WHEN p.statuses && '{{fired,enqueued}}'::text[] THEN 'pending'
-           ELSE 'not_asked'
-       END AS checkin_today,
-       fl.high, fl.medium, fl.low
-FROM clients AS c
-CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
-CROSS JOIN LATERAL (
-    SELECT EXISTS (
-        SELECT 1 FROM checkins AS ck WHERE ck.client_id = c.id AND ck.local_date = t.today
-    ) AS answered
-) AS k
-LEFT JOIN LATERAL (
-    -- 'checkin' is the check-in engine's id in the LST (docs/LST_Master.md).
-    SELECT array_agg(f.status) AS statuses
-    FROM trigger_fires AS f
-    WHERE f.client_id = c.id AND f.local_date = t.today AND f.engine = 'checkin'
-) AS p ON true
-{FLAG_COUNTS}
-WHERE c.id = ANY ($2::uuid[])
-"""
-
-
-async def summary_rows(
-    conn: asyncpg.Connection, at: datetime, client_ids: list[UUID]
-) -> dict[UUID, asyncpg.Record]:
-    rows = await conn.fetch(SUMMARY_ROWS, at, client_ids)
-    return {row["id"]: row for row in rows}
+    body: str = await conn.fetchval(
+        ROSTER_ROWS, at, page["ids"], page["total"], paging.limit, paging.offset
+    )
+    return body
 
 
 # --- one client ---------------------------------------------------------------------------

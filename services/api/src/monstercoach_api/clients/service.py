@@ -1,56 +1,18 @@
-"""Assembling roster rows and client details, and applying a coach's profile edit."""
+"""Assembling a client's details, and applying a coach's profile edit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from monstercoach_schemas.domain import Targets
 
-from ..compliance.repository import compliance, daily_compliance, summed, todays_job_cards
+from ..compliance.repository import compliance
 from . import repository
-from .schemas import (
-    CheckinToday,
-    ClientDetail,
-    ClientProfile,
-    ClientSummary,
-    ClientUpdate,
-    FlagCounts,
-    calendar_order,
-)
-
-SPARKLINE_DAYS = 7
-
-
-async def summaries(
-    conn: asyncpg.Connection, at: datetime, client_ids: list[UUID]
-) -> list[ClientSummary]:
-    """Roster rows for ``client_ids``, in that order; three set-based queries in all."""
-    rows = await repository.summary_rows(conn, at, client_ids)
-    cards = {card.client_id: card for card in await todays_job_cards(conn, at, client_ids)}
-    daily = await daily_compliance(conn, at, client_ids, SPARKLINE_DAYS)
-    return [
-        ClientSummary(
-            id=client_id,
-            display_name=row["display_name"],
-            discord_user_id=row["discord_user_id"],
-            status=row["status"],
-            time_zone=row["time_zone"],
-            local_now=at.astimezone(ZoneInfo(row["time_zone"])),
-            job_card=cards[client_id],
-            checkin_today=CheckinToday(row["checkin_today"]),
-            compliance_7d=summed(daily[client_id]),
-            compliance_daily=daily[client_id],
-            open_flags=FlagCounts(high=row["high"], medium=row["medium"], low=row["low"]),
-            last_activity_at=row["last_activity_at"],
-        )
-        for client_id in client_ids
-        if (row := rows.get(client_id)) is not None
-    ]
+from .schemas import ClientDetail, ClientProfile, ClientSummary, ClientUpdate, calendar_order
 
 
 def profile_of(row: asyncpg.Record) -> ClientProfile:
@@ -68,7 +30,8 @@ def profile_of(row: asyncpg.Record) -> ClientProfile:
 
 async def detail(conn: asyncpg.Connection, at: datetime, client_id: UUID) -> ClientDetail:
     profile = profile_of(await repository.profile_row(conn, client_id))
-    (summary,) = await summaries(conn, at, [client_id])
+    # The roster's row, from the same statement as the roster's (one definition).
+    summary = ClientSummary.model_validate_json(await repository.summary_json(conn, at, client_id))
     (figures,) = await compliance(conn, at, [client_id])
     return ClientDetail(profile=profile, summary=summary, compliance_28d=figures.last_28_days)
 

@@ -13,6 +13,11 @@ local_date)`` indexes, so the cost follows the clients asked for, not the tables
 7/28-day compliance, the roster's sparkline and compliance sort, and the adherence chart
 all sum or list those rows, so they can never disagree.
 
+The roster and the chart are answered with JSON that PostgreSQL builds (no Python model
+per row, see ``clients.repository``): :data:`TODAYS_CARDS` and :data:`DAY_SERIES` are the
+same kind of common table expressions for them, and :func:`rate_sql` is
+:attr:`Compliance.rate` in SQL.
+
 Cost: see "Roster latency (api)" in docs/benchmarks.md.
 """
 
@@ -24,22 +29,26 @@ from uuid import UUID
 
 import asyncpg
 
-from .schemas import ClientCompliance, Compliance, DayCompliance, JobCardProgress
+from .schemas import ClientCompliance, Compliance
 
-TODAYS_JOB_CARDS = """
-SELECT c.id AS client_id, d.today AS local_date, j.id AS card_id,
-       count(i.id) AS total,
-       count(i.id) FILTER (WHERE i.status = 'done') AS done,
-       count(i.id) FILTER (WHERE i.status = 'skipped') AS skipped,
-       count(i.id) FILTER (WHERE i.status = 'missed') AS missed,
-       count(i.id) FILTER (WHERE i.status = 'pending') AS pending
-FROM clients AS c
-CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS d
-LEFT JOIN job_cards AS j ON j.client_id = c.id AND j.local_date = d.today
-LEFT JOIN job_card_items AS i ON i.card_id = j.id
-WHERE $2::uuid[] IS NULL OR c.id = ANY ($2::uuid[])
-GROUP BY c.id, d.today, j.id
+# MATERIALIZED here and in DAY_SERIES: computed once, even when a generic plan's guess
+# of 10 clients puts them inside a nested loop (the 7-day series ran once per client).
+TODAYS_CARDS = """
+cards AS MATERIALIZED (
+    SELECT r.client_id, r.today AS local_date, j.id AS card_id,
+           count(i.id) AS total,
+           count(i.id) FILTER (WHERE i.status = 'done') AS done,
+           count(i.id) FILTER (WHERE i.status = 'skipped') AS skipped,
+           count(i.id) FILTER (WHERE i.status = 'missed') AS missed,
+           count(i.id) FILTER (WHERE i.status = 'pending') AS pending
+    FROM roster AS r
+    LEFT JOIN job_cards AS j ON j.client_id = r.client_id AND j.local_date = r.today
+    LEFT JOIN job_card_items AS i ON i.card_id = j.id
+    GROUP BY r.client_id, r.today, j.id
+)
 """
+"""A common table expression over ``roster (client_id, today)``: each client's job card
+progress for their local today (a :class:`JobCardProgress`; all zero without a card)."""
 
 DAILY_TASKS = """
 items AS (
@@ -103,21 +112,35 @@ LEFT JOIN daily AS d ON d.client_id = r.client_id
 GROUP BY r.client_id, r.today
 """
 
-DAILY_COMPLIANCE = f"""
-WITH roster AS (
-    SELECT c.id AS client_id, t.today - $3::int AS first_day, t.today - 1 AS last_day
-    FROM clients AS c
-    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
-    WHERE c.id = ANY ($2::uuid[])
+
+def rate_sql(due: str, done: str) -> str:
+    """SQL for :attr:`Compliance.rate` of the integer expressions ``due`` and ``done``:
+    the exact ratio rounded half up to the thousandth, null when nothing is due
+    (``tests/api/test_compliance.py`` holds the two to the same answers)."""
+    return f"CASE WHEN {due} > 0 THEN round({done}::numeric / {due}, 3) END"
+
+
+DAY_SERIES = f"""
+days AS (
+    SELECT r.client_id, g.day::date AS local_date,
+           coalesce(d.due, 0)::int AS due, coalesce(d.done, 0)::int AS done
+    FROM roster AS r
+    CROSS JOIN LATERAL generate_series(r.first_day, r.last_day, interval '1 day') AS g (day)
+    LEFT JOIN daily AS d ON d.client_id = r.client_id AND d.local_date = g.day::date
 ),
-{DAILY_TASKS}
-SELECT r.client_id, g.day::date AS local_date,
-       coalesce(d.due, 0) AS due, coalesce(d.done, 0) AS done
-FROM roster AS r
-CROSS JOIN LATERAL generate_series(r.first_day, r.last_day, interval '1 day') AS g (day)
-LEFT JOIN daily AS d ON d.client_id = r.client_id AND d.local_date = g.day::date
-ORDER BY r.client_id, g.day
+series AS MATERIALIZED (
+    SELECT client_id, sum(due)::int AS due, sum(done)::int AS done,
+           json_agg(json_build_object('due', due, 'done', done, 'local_date', local_date,
+                                      'rate', {rate_sql("due", "done")})
+                    ORDER BY local_date) AS days
+    FROM days
+    GROUP BY client_id
+)
 """
+"""Common table expressions after :data:`DAILY_TASKS`: ``series (client_id, due, done,
+days)``, each client's days from ``first_day`` to ``last_day`` summed, and one by one as
+a JSON array of :class:`DayCompliance`, oldest first, every day present (``0/0`` when
+nothing was due)."""
 
 
 WEEKLY_RATES = f"""
@@ -138,14 +161,6 @@ def _ids(client_ids: Sequence[UUID] | None) -> list[UUID] | None:
     return None if client_ids is None else list(client_ids)
 
 
-async def todays_job_cards(
-    conn: asyncpg.Connection, at: datetime, client_ids: Sequence[UUID] | None = None
-) -> list[JobCardProgress]:
-    """Each client's job card progress for their local today; all clients when no ids."""
-    rows = await conn.fetch(TODAYS_JOB_CARDS, at, _ids(client_ids))
-    return [JobCardProgress(**dict(row)) for row in rows]
-
-
 async def compliance(
     conn: asyncpg.Connection, at: datetime, client_ids: Sequence[UUID] | None = None
 ) -> list[ClientCompliance]:
@@ -161,25 +176,8 @@ async def compliance(
     ]
 
 
-async def daily_compliance(
-    conn: asyncpg.Connection, at: datetime, client_ids: Sequence[UUID], days: int
-) -> dict[UUID, list[DayCompliance]]:
-    """Each client's last ``days`` complete local days, oldest first, every day present
-    (a day with nothing due is ``0/0``)."""
-    series: dict[UUID, list[DayCompliance]] = {client_id: [] for client_id in client_ids}
-    for row in await conn.fetch(DAILY_COMPLIANCE, at, list(client_ids), days):
-        series[row["client_id"]].append(
-            DayCompliance(local_date=row["local_date"], due=row["due"], done=row["done"])
-        )
-    return series
-
-
 async def weekly_rates(conn: asyncpg.Connection, at: datetime) -> tuple[list[UUID], list[float]]:
     """Every client's 7-day compliance rate, as parallel arrays; a client with nothing
     due in the week is left out (no rate)."""
     rows = await conn.fetch(WEEKLY_RATES, at)
     return [row["client_id"] for row in rows], [row["rate"] for row in rows]
-
-
-def summed(points: Sequence[Compliance]) -> Compliance:
-    return Compliance(due=sum(p.due for p in points), done=sum(p.done for p in points))

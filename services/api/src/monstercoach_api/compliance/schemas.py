@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, computed_field
+
+THOUSANDTH = Decimal("0.001")
 
 
 class Compliance(BaseModel):
@@ -16,7 +19,14 @@ class Compliance(BaseModel):
     @property
     def rate(self) -> float | None:
         """done / due, or null when nothing was due."""
-        return round(self.done / self.due, 3) if self.due else None
+        if not self.due:
+            return None
+        # Half up to the thousandth on the exact ratio, as PostgreSQL's round(numeric)
+        # writes it in the roster's and chart's JSON (compliance.repository.rate_sql).
+        # round() of the float would let its binary representation break the ties:
+        # 1/80 went up to 0.013, 1/16 down to 0.062.
+        ratio = Decimal(self.done) / Decimal(self.due)
+        return float(ratio.quantize(THOUSANDTH, rounding=ROUND_HALF_UP))
 
 
 class ClientCompliance(BaseModel):
