@@ -10,7 +10,7 @@ endif
 UV ?= uv
 RUN := $(UV) run --frozen --all-packages
 
-.PHONY: help setup dev test test-python test-integration lint format generate check-generated bench migrate seed
+.PHONY: help setup dev test test-python test-faults lint format generate check-generated bench migrate seed
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ test: test-python test-web ## Run the whole test suite (Python, then Battle Stat
 test-python: setup web-setup ## Run the Python tests
 	$(RUN) pytest
 
-test-integration: setup ## Fault injection: the services as real processes, killed and starved (~6 min)
+test-faults: setup ## Fault injection: the services as real processes, killed and starved (CI runs it too)
 	$(RUN) pytest -m integration tests/integration
 
 lint: setup ## ruff (lint + format check) and mypy

@@ -6,25 +6,37 @@ the middle of a tick (``monstercoach tick --at`` with small batches, killed once
 of the tick's ledger rows are written) together with the scheduler service's ledger
 consumer. Each is restarted at once. The killed consumers' pending entries come back
 through ``XAUTOCLAIM`` once idle for their ``min_idle_ms`` (60 s, the bus's floor),
-which sets this test's length: the kills overlap so it waits that minute once.
+which sets this test's length: the kills overlap so it waits that minute once. The flag
+worker is killed in the middle of a weekly scan of its own test.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monstercoach_schemas.messages import (
+    FlagRaised,
+    ScanRequested,
+    ScanRequestedPayload,
+    parse_message,
+)
 from monstercoach_schemas.streams import Group, Stream
 
 from .conftest import Stack
 from .endstate import eventually
 from .load import Day, future_day, seed_clients
+from .processes import LogRecord, Service
 
-CLIENTS = 150
-"""750 fires and DMs in the day (5 triggers each): ~20 s of Discord's 50 requests/s."""
+CLIENTS = 1_000
+"""5,000 fires and DMs in the day (5 triggers each): ~105 s of Discord's 50 requests/s."""
+
+
+SCAN_CLIENTS = 1_000
+"""A scan of this many clients runs for a few hundred ms: long enough to be killed in."""
 
 
 async def pending(stack: Stack, stream: Stream, group: Group) -> int:
@@ -34,7 +46,7 @@ async def pending(stack: Stack, stream: Stream, group: Group) -> int:
     return 0
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
     started = time.monotonic()
     clients = await seed_clients(stack.pool, CLIENTS)
@@ -95,7 +107,7 @@ async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
     await asyncio.gather(*restarts)
 
     end = stack.end_state(day)
-    settled = await end.wait(within=150)
+    settled = await end.wait(within=300)
     summary = await end.check(allow_missed=False)
     print(
         f"\nFIGURES kill -9 each service: {summary}; abandoned: {abandoned_deliveries} deliveries, "
@@ -122,3 +134,62 @@ async def _tick_progress(stack: Stack, at: object) -> tuple[int, int]:
         at,
     )
     return int(row["recorded"]), int(row["unpublished"])
+
+
+@pytest.mark.timeout(180)
+async def test_kill_9_the_flag_worker_mid_scan_then_restart(stack: Stack) -> None:
+    started = time.monotonic()
+    await seed_clients(stack.pool, SCAN_CLIENTS)  # no history: every client has flags due
+    # The shortest reclaim the worker allows, so the restarted one takes the scan over
+    # within the test (a scan presumed abandoned is run again from the start).
+    claim = {"FLAG_SCAN_CLAIM_IDLE_SECONDS": "30"}
+    _, _, flagworker = await stack.start("api", "bot", "flagworker", **claim)
+    year, week, _ = (datetime.now(UTC) - timedelta(days=7)).isocalendar()
+    request = ScanRequested(
+        idempotency_key="scan:killed",
+        payload=ScanRequestedPayload(iso_week=f"{year}-W{week:02d}", requested_by="coach")
+    )
+    await stack.bus.publish(request)
+    await eventually(lambda: _scanning(stack), within=30, every=0.002)
+    await flagworker.kill9()
+    assert not _finished(flagworker), "the scan finished before the kill"
+    assert await pending(stack, Stream.SCANS, Group.FLAGWORKER) == 1
+    await flagworker.start()
+
+    await eventually(lambda: _scanned(flagworker), within=90)
+    end = stack.end_state(None)
+    await end.wait(within=60)
+    # The scan ran again from the start: every flag once, the coach's digest DMed once.
+    raised = await _raised_flags(stack)
+    assert raised, "the scan raised no flag"
+    assert await stack.pool.fetchval("SELECT count(*) FROM flags") == len(raised)
+    digests = await stack.pool.fetch("SELECT status FROM deliveries WHERE kind = 'coach_digest'")
+    assert [r["status"] for r in digests] == ["sent"], digests
+    summary = await end.check(allow_missed=False)
+    assert flagworker.runs == 2
+    print(
+        f"\nFIGURES kill -9 the flag worker mid-scan ({SCAN_CLIENTS:,} clients): {len(raised)} "
+        f"flags, each once; {summary}; {time.monotonic() - started:.1f}s"
+    )
+
+
+async def _scanning(stack: Stack) -> list[str]:
+    waiting = await pending(stack, Stream.SCANS, Group.FLAGWORKER)
+    return [] if waiting else ["the flag worker has no scan in hand"]
+
+
+async def _scanned(flagworker: Service) -> list[str]:
+    return [] if _finished(flagworker) else ["no scan finished"]
+
+
+def _finished(flagworker: Service) -> list[LogRecord]:
+    return flagworker.records(lambda r: r.get("event") == "scan finished")
+
+
+async def _raised_flags(stack: Stack) -> set[tuple[object, ...]]:
+    raised = set()
+    for _, fields in await stack.redis.xrange(stack.bus.key(Stream.EVENTS)):
+        message = parse_message(fields[b"data"])
+        if isinstance(message, FlagRaised):
+            raised.add((message.payload.client_id, message.payload.iso_week, message.payload.code))
+    return raised

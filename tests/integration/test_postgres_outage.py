@@ -5,12 +5,10 @@ open connection and every new one, as a lost server or network path does. The re
 the system keeps its own path and keeps working: the scheduler ticks, the bot sends,
 and their events wait in Redis for the api.
 
-The issue asks for 30 s; this cut lasts ``OUTAGE_SECONDS``. What the outage exercises
-is reached well within it: the pool's connections die, ``/health`` turns 503, the
-consumer's held batch waits in :class:`DatabaseGate` (whose probe backs off 0.5, 1, 2,
-4, 8 s, reaching its 10 s cap after 15 s), while the backlog grows behind it. A longer
-cut only adds waiting (and up to 10 s of probe interval after it) to a suite that must
-finish in a few minutes on two cores.
+The cut lasts 30 s, as the issue asks: the pool's connections die, ``/health`` turns
+503, the consumer's held batch waits in :class:`DatabaseGate` (whose probe backs off
+0.5, 1, 2, 4, 8 s to its 10 s cap) while the backlog grows behind it, and the api
+resumes within one probe interval of the database coming back.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from .load import Day, future_day, seed_clients
 from .processes import TcpProxy
 
 CLIENTS = 100
-OUTAGE_SECONDS = 12.0
+OUTAGE_SECONDS = 30.0
 
 
 def through(url: str, port: int) -> str:
@@ -39,7 +37,7 @@ def through(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(240)
 async def test_postgres_unreachable_from_the_api_then_back(
     make_stack: MakeStack, database_url: str
 ) -> None:
