@@ -14,8 +14,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from monstercoach_kit.bus import PermanentError, StreamBus
+from monstercoach_kit.bus import StreamBus
+from monstercoach_scheduler import composers, store
 from monstercoach_scheduler.answers import ledger_handler
+from monstercoach_scheduler.engines.base import FireContext
 from monstercoach_scheduler.settings import SchedulerSettings
 from monstercoach_scheduler.tick import SCHEDULER_DOWN, Ticker
 from monstercoach_schemas.domain import DeliveryKind, DeliveryStatus, FlagCode
@@ -31,6 +33,7 @@ from monstercoach_schemas.messages import (
     JobCardClosedOut,
     JobCardIssued,
     ScanRequested,
+    parse_message,
 )
 
 from .conftest import AddClient, read_stream
@@ -135,6 +138,95 @@ async def test_a_crash_between_ledger_and_enqueue_loses_nothing_and_sends_once(
     assert (await healthy.tick(at("2026-11-26T07:02Z"))).published == 0
 
 
+async def test_every_message_a_tick_publishes_is_the_shared_schema_on_the_wire(
+    ticker: Ticker, add_client: AddClient, bus: StreamBus
+) -> None:
+    for zone_name in ("UTC", "Asia/Kathmandu", "America/St_Johns", "Pacific/Kiritimati"):
+        await add_client(zone_name, training_days=["mon", "thu"], goal="recomp")
+    await ticker.prepare(at("2026-11-25T00:00Z"))
+    for hour in range(48):
+        for minute in (0, 15, 30, 45):
+            await ticker.tick(at(f"2026-11-{25 + hour // 24}T{hour % 24:02d}:{minute:02d}Z"))
+
+    # The entries themselves, as a consumer reads them: each parses as the shared schema,
+    # under the type it was published as, and serialises back to the very same bytes.
+    entries = [
+        fields
+        for stream in ("deliveries", "events")
+        for _, fields in await bus.redis.xrange(bus.key(stream))
+    ]
+    for fields in entries:
+        message = parse_message(fields[b"data"])
+        assert message.type == fields[b"type"].decode()
+        assert message.model_dump_json().encode() == fields[b"data"]
+    # Every kind of message a tick composes was among them (unanswered prompts: missed).
+    assert {fields[b"type"] for fields in entries} == {
+        b"delivery.requested",
+        b"jobcard.issued",
+        b"jobcard.closed_out",
+        b"fire.missed",
+    }
+
+
+async def test_a_fire_whose_engine_fails_is_recorded_missed_and_the_rest_go_out(
+    ticker: Ticker,
+    add_client: AddClient,
+    bus: StreamBus,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for _ in range(3):
+        await add_client("UTC")
+    await ticker.prepare(at("2026-11-26T11:00Z"))
+
+    def broken(context: FireContext) -> list[DeliveryRequested]:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setitem(composers.COMPOSERS, ("meals", "lunch_reminder"), broken)
+    report = await ticker.tick(at("2026-11-26T12:30Z"))
+    assert (report.fired, report.published) == (3, 0)
+    rows = await ledger(pool, "lunch_reminder")
+    assert {(r["status"], r["reason"]) for r in rows} == {
+        ("missed", "could not compose: RuntimeError: engine bug")
+    }
+    assert {r["enqueued_at"] for r in rows} == {None}
+    # Reported as missed, once, by the tick that recorded it or the next.
+    await ticker.tick(at("2026-11-26T12:31Z"))
+    missed = await events_of(bus, FireMissed)
+    assert sorted(m.payload.client_id for m in missed) == sorted(r["client_id"] for r in rows)
+    assert await deliveries(bus) == []
+
+    monkeypatch.undo()
+    await ticker.tick(at("2026-11-26T19:00Z"))
+    assert len(await deliveries(bus)) == 3  # dinner reminders: composing works again
+
+
+async def test_taking_fires_to_publish_skips_answered_and_already_taken_ones(
+    pool: asyncpg.Pool, add_client: AddClient
+) -> None:
+    client = await add_client("UTC")
+    day = date(2026, 11, 26)
+    statuses = {"morning_card": "fired", "morning_prompt": "answered", "close_out": "enqueued"}
+    for trigger, status in statuses.items():
+        engine = "checkin" if trigger == "morning_prompt" else "jobcard"
+        await pool.execute(
+            "INSERT INTO trigger_fires (engine, trigger, client_id, local_date, scheduled_for, "
+            "status) VALUES ($1, $2, $3, $4, now(), $5)",
+            engine, trigger, client, day, status,
+        )  # fmt: skip
+    engines = ["jobcard", "checkin", "jobcard"]
+    now = at("2026-11-26T07:00Z")
+    async with pool.acquire() as conn, conn.transaction():
+        taken = await conn.fetch(
+            store.CLAIM_FIRED, now, engines, list(statuses), [client] * 3, [day] * 3
+        )
+    assert [row["n"] for row in taken] == [1]
+    row = await pool.fetchrow(
+        "SELECT status, enqueued_at FROM trigger_fires WHERE trigger = 'morning_card'"
+    )
+    assert (row["status"], row["enqueued_at"]) == ("enqueued", now)
+
+
 # --- deadlines, answers and missed ----------------------------------------------------------
 
 
@@ -201,13 +293,6 @@ async def test_a_checkin_before_the_prompt_means_no_prompt_that_day(
     assert report.fired == 0
     assert [d.payload.kind for d in await deliveries(bus)] == [DeliveryKind.JOBCARD]  # 07:00 card
     assert (await ticker.tick(at("2026-11-26T12:00Z"))).missed_deadline == 0
-
-
-async def test_an_answer_for_an_unknown_client_is_a_permanent_error(pool: asyncpg.Pool) -> None:
-    [result] = await ledger_handler(pool)(
-        [checkin(uuid.uuid4(), date(2026, 11, 26), at("2026-11-26T08:00Z"))]
-    )
-    assert isinstance(result, PermanentError)
 
 
 async def test_an_undeliverable_prompt_is_missed_with_the_bots_reason(

@@ -25,18 +25,23 @@ _CLIENT_COLUMNS = """
 """
 
 
+# By value, for rows: a dict lookup instead of an enum call (once per fire in a tick).
+_GOALS = {goal.value: goal for goal in Goal}
+_WEEKDAYS = {day.value: day for day in Weekday}
+
+
 def client_facts(client_id: UUID, row: asyncpg.Record) -> ClientFacts:
     return ClientFacts(
         id=client_id,
         discord_user_id=row["discord_user_id"],
         display_name=row["display_name"],
         time_zone=row["time_zone"],
-        goal=Goal(row["goal"]),
+        goal=_GOALS[row["goal"]],
         target_kcal=row["target_kcal"],
         target_protein_g=row["target_protein_g"],
         target_steps=row["target_steps"],
         target_water_ml=row["target_water_ml"],
-        training_days=tuple(Weekday(day) for day in row["training_days"]),
+        training_days=tuple(map(_WEEKDAYS.__getitem__, row["training_days"])),
     )
 
 
@@ -48,6 +53,23 @@ def override_of(row: asyncpg.Record) -> Override | None:
 
 
 # --- due fires -------------------------------------------------------------------------------
+
+BATCH_SETTINGS = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"
+"""First in every transaction of the tick's batch statements, whose size goes from one
+row to ``batch_size``:
+
+* no JIT: at a batch of 10,000 the planner prices the per-pair lookups of
+  :data:`SELECT_DUE` above ``jit_above_cost`` and compiles the query, 10-20 ms per
+  execution (an empty batch included) to speed up lookups of microseconds each;
+* a plan for each execution's own arrays: a cached generic plan guesses ten elements per
+  ``unnest`` and joins by nested loops, which at 10,000 fires turned one tick into 24 s.
+"""
+
+PUBLISH_SETTINGS = f"{BATCH_SETTINGS}; SET LOCAL synchronous_commit = off"
+"""For the transaction that marks fires enqueued around their publish. Its commit need
+not wait for the disk: if PostgreSQL crashed and lost it, the fires would be owed again
+and published again with the same ids, exactly as after a scheduler crash before that
+commit. (The ledger rows, committed before the publish, do wait for the disk.)"""
 
 SELECT_DUE = f"""
 WITH due AS (
@@ -76,39 +98,44 @@ SELECT due.client_id, due.engine, due.trigger, due.fire_at, due.local_date, c.st
 
 @dataclass
 class LedgerRows:
-    """Columns of new ``trigger_fires`` rows, for one ``unnest`` insert."""
+    """Columns of new ``trigger_fires`` rows, for one ``unnest`` insert (``fired_at`` is the
+    tick's instant, the same for every row, so it is one parameter)."""
 
     engine: list[str]
     trigger: list[str]
     client_id: list[UUID]
     local_date: list[date]
     scheduled_for: list[datetime]
-    fired_at: list[datetime]
     deadline_at: list[datetime | None]
     status: list[str]
     reason: list[str | None]
 
     @classmethod
     def empty(cls) -> LedgerRows:
-        return cls([], [], [], [], [], [], [], [], [])
+        return cls([], [], [], [], [], [], [], [])
 
-    def add(self, *values: Any) -> None:
-        for column, value in zip(self.__dict__.values(), values, strict=True):
-            column.append(value)
+    def add(
+        self, engine: str, trigger: str, client_id: UUID, local_date: date,
+        scheduled_for: datetime, deadline_at: datetime | None, status: str, reason: str | None,
+    ) -> None:  # fmt: skip
+        self.engine.append(engine)
+        self.trigger.append(trigger)
+        self.client_id.append(client_id)
+        self.local_date.append(local_date)
+        self.scheduled_for.append(scheduled_for)
+        self.deadline_at.append(deadline_at)
+        self.status.append(status)
+        self.reason.append(reason)
 
     def args(self) -> list[list[Any]]:
-        return list(self.__dict__.values())
+        return [
+            self.engine, self.trigger, self.client_id, self.local_date, self.scheduled_for,
+            self.deadline_at, self.status, self.reason,
+        ]  # fmt: skip
 
-
-INSERT_FIRES = """
-INSERT INTO trigger_fires
-       (engine, trigger, client_id, local_date, scheduled_for, fired_at, deadline_at, status,
-        reason)
-SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[],
-                     $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[])
-ON CONFLICT DO NOTHING
-RETURNING status
-"""
+    def key_columns(self) -> list[list[Any]]:
+        """The primary-key columns: (engine, trigger, client_id, local_date)."""
+        return [self.engine, self.trigger, self.client_id, self.local_date]
 
 
 @dataclass
@@ -136,12 +163,58 @@ class NextFireRows:
         return [self.client_id, self.engine, self.trigger, self.fire_at, self.local_date]
 
 
-UPSERT_NEXT_FIRES = """
+def _upsert_next_fires(first: int) -> str:
+    """Upsert ``next_fires`` rows given as :class:`NextFireRows` from parameter ``$first``."""
+    client_id, engine, trigger, fire_at, local_date = (f"${first + i}" for i in range(5))
+    return f"""
 INSERT INTO next_fires AS nf (client_id, engine, trigger, fire_at, local_date)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::date[])
+SELECT * FROM unnest({client_id}::uuid[], {engine}::text[], {trigger}::text[],
+                     {fire_at}::timestamptz[], {local_date}::date[])
 ON CONFLICT (client_id, engine, trigger)
 DO UPDATE SET fire_at = EXCLUDED.fire_at, local_date = EXCLUDED.local_date
  WHERE (nf.fire_at, nf.local_date) IS DISTINCT FROM (EXCLUDED.fire_at, EXCLUDED.local_date)
+"""
+
+
+UPSERT_NEXT_FIRES = _upsert_next_fires(1)
+
+RECORD_FIRES = f"""
+-- The ledger rows ($1-$8, $9 = fired_at) and the advance of the same pairs' next fires
+-- ($10-$14) in one statement. Returns the positions (from 1) of the ledger rows that
+-- were new: another scheduler, or an answer that came first, may hold the client-day.
+WITH advanced AS ({_upsert_next_fires(10)}),
+new AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[],
+                         $6::timestamptz[], $7::text[], $8::text[]) WITH ORDINALITY
+           AS k(engine, trigger, client_id, local_date, scheduled_for, deadline_at, status,
+                reason, n)
+),
+recorded AS (
+    INSERT INTO trigger_fires
+           (engine, trigger, client_id, local_date, scheduled_for, fired_at, deadline_at,
+            status, reason)
+    SELECT engine, trigger, client_id, local_date, scheduled_for, $9, deadline_at, status,
+           reason
+      FROM new
+    ON CONFLICT DO NOTHING
+    RETURNING engine, trigger, client_id, local_date
+)
+SELECT new.n::int AS n FROM new JOIN recorded USING (engine, trigger, client_id, local_date)
+"""
+
+CLAIM_FIRED = """
+-- Fires just recorded, taken for publishing: marked enqueued (and so locked) before their
+-- messages go out, committed after. A concurrent publisher waits or skips them; a crash
+-- before the commit leaves them owed; a fire answered meanwhile is not taken. Returns
+-- the positions (from 1) taken.
+UPDATE trigger_fires f
+   SET status = 'enqueued', enqueued_at = $1
+  FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) WITH ORDINALITY
+       AS k(engine, trigger, client_id, local_date, n)
+ WHERE (f.engine, f.trigger, f.client_id, f.local_date)
+       = (k.engine, k.trigger, k.client_id, k.local_date)
+   AND f.status = 'fired' AND f.enqueued_at IS NULL
+RETURNING k.n::int AS n
 """
 
 DELETE_NEXT_FIRES = """
@@ -225,9 +298,12 @@ UPDATE trigger_fires f
 """
 
 MARK_COMPOSE_FAILED = """
+-- Run by the publisher holding the row: still 'fired', or 'enqueued' by its own
+-- uncommitted CLAIM_FIRED.
 UPDATE trigger_fires
-   SET status = 'missed', reason = $5
- WHERE (engine, trigger, client_id, local_date) = ($1, $2, $3, $4) AND status = 'fired'
+   SET status = 'missed', reason = $5, enqueued_at = NULL
+ WHERE (engine, trigger, client_id, local_date) = ($1, $2, $3, $4)
+   AND status IN ('fired', 'enqueued')
 """
 
 # --- answers and undeliverable sends (from the events stream) ------------------------------

@@ -12,21 +12,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from hashlib import sha1
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from monstercoach_schemas.domain import DeliveryKind, Goal, Weekday
-from monstercoach_schemas.messages import (
-    Button,
-    DeliveryRequested,
-    DeliveryRequestedPayload,
-    Envelope,
-    FireRef,
-)
+from monstercoach_schemas.messages import Button, DeliveryRequested, Envelope
 
 FIRE_NAMESPACE = UUID("6f1c0e1e-3a5b-4c57-9a8e-5d0f8f6f4a21")
 """Namespace of the ids a fire derives (delivery, card, item): the same fire always
 derives the same ids, so a fire enqueued twice (after a crash) is deduplicated downstream."""
+
+_NAMESPACE_BYTES = FIRE_NAMESPACE.bytes
+_VERSION_MASK = ~(0xF000 << 64 | 0xC000 << 48)
+_VERSION_5 = 0x5000 << 64 | 0x8000 << 48
+
+
+def fire_uuid_int(name: str) -> int:
+    """``uuid5(FIRE_NAMESPACE, name).int``, computed directly.
+
+    The standard library's ``uuid5`` goes through ``bytes`` and a fully checked
+    ``UUID(bytes=..., version=5)``; a job card derives eight ids, so for a tick of
+    thousands of fires the shorter path matters. The tests pin it to ``uuid5``.
+    """
+    digest = int.from_bytes(
+        sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16]
+    )
+    return digest & _VERSION_MASK | _VERSION_5
 
 
 @dataclass(frozen=True)
@@ -79,33 +91,38 @@ class FireContext:
     @cached_property
     def trace_id(self) -> str:
         """One trace per fire: every message the fire produces carries it."""
-        return self.uuid("trace").hex
+        return f"{fire_uuid_int(self.key('trace')):032x}"  # the uuid5's hex
 
     def uuid(self, what: str) -> UUID:
-        return uuid5(FIRE_NAMESPACE, self.key(what))
-
-    @property
-    def fire_ref(self) -> FireRef:
-        return FireRef(engine=self.engine, trigger=self.trigger, local_date=self.local_date)
+        """A stable id for the ``what`` this fire produces (``uuid5`` of its key)."""
+        return UUID(int=fire_uuid_int(self.key(what)))
 
     def delivery(
         self, kind: DeliveryKind, text: str, buttons: Sequence[Button] = ()
     ) -> DeliveryRequested:
         """A DM to this fire's client that stops being worth sending at the deadline."""
         client = self.who
-        return DeliveryRequested(
-            idempotency_key=self.key("delivery"),
-            trace_id=self.trace_id,
-            payload=DeliveryRequestedPayload(
-                delivery_id=self.uuid("delivery"),
-                client_id=client.id,
-                recipient_discord_id=client.discord_user_id,
-                kind=kind,
-                text=text,
-                buttons=list(buttons),
-                fire=self.fire_ref,
-                not_after=self.deadline_at,
-            ),
+        # One validation of the whole message (pydantic-core builds the nested models)
+        # instead of one per model: the same checks, about a quarter cheaper.
+        return DeliveryRequested.model_validate(
+            {
+                "idempotency_key": self.key("delivery"),
+                "trace_id": self.trace_id,
+                "payload": {
+                    "delivery_id": self.uuid("delivery"),
+                    "client_id": client.id,
+                    "recipient_discord_id": client.discord_user_id,
+                    "kind": kind,
+                    "text": text,
+                    "buttons": buttons,
+                    "fire": {
+                        "engine": self.engine,
+                        "trigger": self.trigger,
+                        "local_date": self.local_date,
+                    },
+                    "not_after": self.deadline_at,
+                },
+            }
         )
 
 

@@ -17,8 +17,6 @@ from monstercoach_schemas.messages import (
     JobCardClosedOut,
     JobCardClosedOutPayload,
     JobCardIssued,
-    JobCardIssuedItem,
-    JobCardIssuedPayload,
 )
 
 from .base import ClientFacts, Compose, FireContext
@@ -41,29 +39,34 @@ def compose_card(ctx: FireContext) -> Sequence[Envelope[Any]]:
     client = ctx.who
     card_id = ctx.uuid("card")
     labels = card_items(client, _WEEKDAYS[ctx.local_date.weekday()])
-    items = [
-        JobCardIssuedItem(id=ctx.uuid(f"item:{position}"), position=position, label=label)
-        for position, label in enumerate(labels)
-    ]
-    lines = "\n".join(f"• {item.label}" for item in items)
+    item_ids = [ctx.uuid(f"item:{position}") for position in range(len(labels))]
+    lines = "\n".join(f"• {label}" for label in labels)
     text = f"Good morning {client.first_name}! 💪 Today's job card:\n{lines}\nTap ✅ as you go."
     buttons = [
-        button for item in items for button in jobcard_item_buttons(card_id, item.id, item.label)
+        button
+        for item_id, label in zip(item_ids, labels, strict=True)
+        for button in jobcard_item_buttons(card_id, item_id, label)
     ]
     # The delivery comes first (it is what the trigger emits); the api records the card
-    # from the event, which travels on its own stream.
+    # from the event, which travels on its own stream. The event is validated whole, in
+    # one call, like the delivery.
     return [
         ctx.delivery(DeliveryKind.JOBCARD, text, buttons),
-        JobCardIssued(
-            idempotency_key=ctx.key("card"),
-            trace_id=ctx.trace_id,
-            payload=JobCardIssuedPayload(
-                card_id=card_id,
-                client_id=client.id,
-                local_date=ctx.local_date,
-                items=items,
-                issued_at=ctx.scheduled_for,
-            ),
+        JobCardIssued.model_validate(
+            {
+                "idempotency_key": ctx.key("card"),
+                "trace_id": ctx.trace_id,
+                "payload": {
+                    "card_id": card_id,
+                    "client_id": client.id,
+                    "local_date": ctx.local_date,
+                    "items": [
+                        {"id": item_id, "position": position, "label": labels[position]}
+                        for position, item_id in enumerate(item_ids)
+                    ],
+                    "issued_at": ctx.scheduled_for,
+                },
+            }
         ),
     ]
 
