@@ -147,7 +147,7 @@ async def test_kill_9_the_flag_worker_mid_scan_then_restart(stack: Stack) -> Non
     year, week, _ = (datetime.now(UTC) - timedelta(days=7)).isocalendar()
     request = ScanRequested(
         idempotency_key="scan:killed",
-        payload=ScanRequestedPayload(iso_week=f"{year}-W{week:02d}", requested_by="coach")
+        payload=ScanRequestedPayload(iso_week=f"{year}-W{week:02d}", requested_by="coach"),
     )
     await stack.bus.publish(request)
     await eventually(lambda: _scanning(stack), within=30, every=0.002)
