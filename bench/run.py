@@ -159,9 +159,14 @@ def main() -> None:
     console = Console(width=140)
     figures: list[Figure] = []
     took: dict[str, float] = {}
+    failed = []
     for bench in BENCHES:
         if bench.name in args.only:
-            found, took[bench.name] = run_bench(bench, sorted(args.sizes), console)
+            try:
+                found, took[bench.name] = run_bench(bench, sorted(args.sizes), console)
+            except subprocess.CalledProcessError:
+                failed.append(bench.name)  # its own output says why; the others still count
+                continue
             figures += found
     console.rule("[bold]MonsterCoach benchmarks")
     tables = [limits_table(figures), scaling_table(figures)]
@@ -172,6 +177,8 @@ def main() -> None:
     if args.markdown:
         for table in tables:
             print(f"\n{markdown(table)}")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
