@@ -512,7 +512,7 @@ def _collector_paused() -> Iterator[None]:
     A tick of thousands of fires allocates hundreds of thousands of objects (rows, fire
     contexts, messages) that live until their batch is published and hold no reference
     cycles: reference counting frees them. Meanwhile the collector would walk them again
-    and again, a quarter of the CPU of a 10,000-fire tick. It resumes when the tick ends.
+    and again: a third of the CPU of a 10,000-fire tick. It resumes when the tick ends.
     """
     if not gc.isenabled():  # paused by a concurrent tick, or turned off on purpose
         yield
