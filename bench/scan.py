@@ -220,14 +220,21 @@ def build_day(
         rows.direct_messages.append((ids.uuid(), client_id, ids.snowflake(), "hey coach", noon))
 
 
+LOAD_TIMEOUT_S = 3600.0
+
+
 async def load(pool: asyncpg.Pool, rows: Rows) -> None:
     async with pool.acquire() as conn:
         for table, columns in Rows.COLUMNS.items():
             records = getattr(rows, table)
             if records:
-                await conn.copy_records_to_table(table, records=records, columns=list(columns))
+                # Past the pool's command timeout (None would mean that default): at
+                # 100,000 clients a table is millions of rows.
+                await conn.copy_records_to_table(
+                    table, records=records, columns=list(columns), timeout=LOAD_TIMEOUT_S
+                )
     # What autovacuum would have done by scan time: statistics and the visibility map.
-    await pool.execute("VACUUM ANALYZE")
+    await pool.execute("VACUUM ANALYZE", timeout=LOAD_TIMEOUT_S)
 
 
 def process_cpu_seconds(pid: int) -> float:
