@@ -26,7 +26,7 @@ import asyncpg
 
 from monstercoach_bot.render import delivery_nonce
 from monstercoach_kit.bus import StreamBus
-from monstercoach_schemas.messages import DeliveryRequested, parse_message
+from monstercoach_schemas.messages import DeliveryRequested, FlagRaised, parse_message
 from monstercoach_schemas.streams import CONSUMERS, Group, Stream
 
 from .load import Day, FireKey, Published
@@ -388,3 +388,18 @@ def _reason(error: str) -> str:
     if error.startswith("not_after"):
         return "past its deadline"
     return error[:40]
+
+
+async def raised_flags(bus: StreamBus) -> set[tuple[object, ...]]:
+    """Every (client, week, code) a ``flag.raised`` on ``events`` carried; entries that
+    are not messages (poison) are passed over."""
+    raised = set()
+    for _, fields in await bus.redis.xrange(bus.key(Stream.EVENTS)):
+        try:
+            message = parse_message(fields.get(b"data", b""))
+        except (ValueError, KeyError):
+            continue
+        if isinstance(message, FlagRaised):
+            p = message.payload
+            raised.add((p.client_id, p.iso_week, p.code))
+    return raised

@@ -19,15 +19,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monstercoach_schemas.messages import (
-    FlagRaised,
     ScanRequested,
     ScanRequestedPayload,
-    parse_message,
 )
 from monstercoach_schemas.streams import Group, Stream
 
 from .conftest import Stack
-from .endstate import eventually
+from .endstate import eventually, raised_flags
 from .load import Day, future_day, seed_clients
 from .processes import LogRecord, Service
 
@@ -67,7 +65,7 @@ async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
 
     # --- the api, with events read but not acknowledged --------------------------------
     await day.tick(ticks[3])
-    await eventually(lambda: _reading(stack, Group.API), within=30, every=0.01)
+    await eventually(lambda: _holding(stack, Stream.EVENTS, Group.API), within=30, every=0.01)
     await api.kill9()
     abandoned_events = await pending(stack, Stream.EVENTS, Group.API)
     assert abandoned_events, "the api was killed with nothing read and unacknowledged"
@@ -89,7 +87,7 @@ async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
     assert recorded < due or unpublished, f"the tick finished ({recorded}/{due}) before the kill"
     # ...and the scheduler service, with answers read but not acknowledged.
     await day.answer(at)
-    await eventually(lambda: _reading(stack, Group.SCHEDULER), within=30, every=0.01)
+    await eventually(lambda: _holding(stack, Stream.EVENTS, Group.SCHEDULER), within=30, every=0.01)
     await scheduler.kill9()
     abandoned_answers = await pending(stack, Stream.EVENTS, Group.SCHEDULER)
     assert abandoned_answers, "the scheduler was killed with nothing read and unacknowledged"
@@ -117,9 +115,9 @@ async def test_kill_9_each_service_mid_load_then_restart(stack: Stack) -> None:
     )
 
 
-async def _reading(stack: Stack, group: Group) -> list[str]:
-    waiting = await pending(stack, Stream.EVENTS, group)
-    return [] if waiting else [f"the {group} group has no events in hand"]
+async def _holding(stack: Stack, stream: Stream, group: Group) -> list[str]:
+    waiting = await pending(stack, stream, group)
+    return [] if waiting else [f"the {group} group has nothing of {stream} in hand"]
 
 
 async def _ledger_started(stack: Stack, at: object) -> list[str]:
@@ -150,7 +148,7 @@ async def test_kill_9_the_flag_worker_mid_scan_then_restart(stack: Stack) -> Non
         payload=ScanRequestedPayload(iso_week=f"{year}-W{week:02d}", requested_by="coach"),
     )
     await stack.bus.publish(request)
-    await eventually(lambda: _scanning(stack), within=30, every=0.002)
+    await eventually(lambda: _holding(stack, Stream.SCANS, Group.FLAGWORKER), 30, every=0.002)
     await flagworker.kill9()
     assert not _finished(flagworker), "the scan finished before the kill"
     assert await pending(stack, Stream.SCANS, Group.FLAGWORKER) == 1
@@ -160,7 +158,7 @@ async def test_kill_9_the_flag_worker_mid_scan_then_restart(stack: Stack) -> Non
     end = stack.end_state(None)
     await end.wait(within=60)
     # The scan ran again from the start: every flag once, the coach's digest DMed once.
-    raised = await _raised_flags(stack)
+    raised = await raised_flags(stack.bus)
     assert raised, "the scan raised no flag"
     assert await stack.pool.fetchval("SELECT count(*) FROM flags") == len(raised)
     digests = await stack.pool.fetch("SELECT status FROM deliveries WHERE kind = 'coach_digest'")
@@ -173,23 +171,9 @@ async def test_kill_9_the_flag_worker_mid_scan_then_restart(stack: Stack) -> Non
     )
 
 
-async def _scanning(stack: Stack) -> list[str]:
-    waiting = await pending(stack, Stream.SCANS, Group.FLAGWORKER)
-    return [] if waiting else ["the flag worker has no scan in hand"]
-
-
 async def _scanned(flagworker: Service) -> list[str]:
     return [] if _finished(flagworker) else ["no scan finished"]
 
 
 def _finished(flagworker: Service) -> list[LogRecord]:
     return flagworker.records(lambda r: r.get("event") == "scan finished")
-
-
-async def _raised_flags(stack: Stack) -> set[tuple[object, ...]]:
-    raised = set()
-    for _, fields in await stack.redis.xrange(stack.bus.key(Stream.EVENTS)):
-        message = parse_message(fields[b"data"])
-        if isinstance(message, FlagRaised):
-            raised.add((message.payload.client_id, message.payload.iso_week, message.payload.code))
-    return raised

@@ -35,7 +35,6 @@ from monstercoach_schemas.messages import (
     CheckinAnswered,
     CheckinAnsweredPayload,
     Envelope,
-    FlagRaised,
     MealLogged,
     MealLoggedPayload,
     ScanRequested,
@@ -46,7 +45,7 @@ from monstercoach_schemas.streams import Group, Stream
 from tests.api.helpers import running_app
 
 from .conftest import Stack
-from .endstate import eventually
+from .endstate import eventually, raised_flags
 from .load import COACH_DISCORD_ID, Client, nudges, seed_clients
 
 PER_STREAM = 1000
@@ -319,7 +318,7 @@ async def test_a_thousand_poison_messages_on_each_stream(stack: Stack) -> None:
     flagworker = stack.services["flagworker"]
     finished = flagworker.records(lambda r: r.get("event") == "scan finished")
     assert [r["clients"] for r in finished] == [CLIENTS]
-    raised = await _raised_flags(stack)
+    raised = await raised_flags(stack.bus)
     assert await stack.pool.fetchval("SELECT count(*) FROM flags") == len(raised)
     assert (
         await stack.pool.fetchval(
@@ -352,19 +351,6 @@ async def raw_dead_letters(stack: Stack) -> list[dict[str, object]]:
         }
         for _, fields in entries
     ]
-
-
-async def _raised_flags(stack: Stack) -> set[tuple[object, ...]]:
-    raised = set()
-    for _, fields in await stack.redis.xrange(stack.bus.key(Stream.EVENTS)):
-        try:
-            message = parse_message(fields.get(b"data", b""))
-        except (ValueError, KeyError):
-            continue
-        if isinstance(message, FlagRaised):
-            p = message.payload
-            raised.add((p.client_id, p.iso_week, p.code))
-    return raised
 
 
 async def test_a_dead_letter_that_is_not_utf8_can_be_listed_and_replayed(
