@@ -5,12 +5,11 @@ patchy, slipping, gone quiet, recon, paused, blocked…) repeated under new name
 up to each ``--clients`` size, each with four weeks of history (check-ins, meals,
 workouts, weigh-ins, job cards and items, deliveries, the scheduler's fires, DMs,
 flags). The api runs as its own process (``monstercoach-api``, the production entry
-point, ``--workers`` uvicorn workers through ``API_WORKERS``, each with the default pool
-of 10 connections); the benchmark logs in with the dev login. The load comes from this
-process over loopback: by default a minimal keep-alive HTTP/1.1 client (``--client
-raw``), since httpx spent twice the api's own CPU on a bare request, on the same two
-cores (``--client httpx`` keeps it, for comparison). At each size it times, after a
-warm-up:
+point, one uvicorn worker with the default pool of 10 connections); the benchmark logs
+in with the dev login. The load comes from this process over loopback: by default a
+minimal keep-alive HTTP/1.1 client (``--client raw``), since httpx spent twice the
+api's own CPU on a bare request, on the same two cores (``--client httpx`` keeps it,
+for comparison). At each size it times, after a warm-up:
 
 * bare: ``GET /auth/me`` — routing, rate limit, session cookie, JSON; no database;
 * roster: ``GET /clients`` (50 a page, the pages cycling) sorted by name, and sorted
@@ -23,7 +22,7 @@ of each p50 to the bare endpoint's, and where the CPU went per request: the api'
 processes, the database's PostgreSQL backends, and the load generator (from
 ``/proc/<pid>/stat``, so other work on the machine does not count).
 
-    uv run python bench/api.py --clients 1000 10000 --requests 400 [--workers 2]
+    uv run python bench/api.py --clients 1000 10000 --requests 400
 """
 
 from __future__ import annotations
@@ -119,7 +118,7 @@ class Api:
 
 
 @contextlib.asynccontextmanager
-async def api_process(database_url: str, workers: int) -> AsyncIterator[Api]:
+async def api_process(database_url: str) -> AsyncIterator[Api]:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -131,7 +130,6 @@ async def api_process(database_url: str, workers: int) -> AsyncIterator[Api]:
         "API_COOKIE_SECURE": "false",
         "API_RATE_LIMIT": "10000000/minute",
         "API_INGEST": "false",
-        "API_WORKERS": str(workers),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -382,7 +380,7 @@ async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
 # --- the run ------------------------------------------------------------------------------
 
 
-async def main(sizes: list[int], requests: int, workers: int, kind: str) -> None:
+async def main(sizes: list[int], requests: int, kind: str) -> None:
     console = Console(width=150)
     admin = await asyncpg.connect(ADMIN_URL)
     name = f"mc_bench_api_{uuid.uuid4().hex[:8]}"
@@ -403,12 +401,12 @@ async def main(sizes: list[int], requests: int, workers: int, kind: str) -> None
             load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             console.print(f"loaded {size:,} clients ({seconds:.0f} s); load average {load_average}")
             loaded = size
-            async with api_process(url, workers) as api:
+            async with api_process(url) as api:
                 results += await run_size(api, url, size, requests, kind)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    print_results(console, results, requests, workers, kind)
+    print_results(console, results, requests, kind)
     record(*figures(results))
 
 
@@ -446,12 +444,10 @@ def figures(results: list[Result]) -> list[Figure]:
     return found
 
 
-def print_results(
-    console: Console, results: list[Result], requests: int, workers: int, kind: str
-) -> None:
+def print_results(console: Console, results: list[Result], requests: int, kind: str) -> None:
     table = Table(
         title=f"{requests} requests per row, after 20 warm-up requests; "
-        f"{workers} api worker(s), {kind} client; CPU ms per request of the api, "
+        f"{kind} client; CPU ms per request of the api, "
         "PostgreSQL and the client"
     )
     columns = ("clients", "endpoint", "concurrency", "p50 ms", "p95 ms", "req/s", "p50 / bare")
@@ -479,9 +475,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--workers", type=int, default=1, help="the api's uvicorn workers")
     parser.add_argument(
         "--client", choices=("raw", "httpx"), default="raw", help="the load generator"
     )
     args = parser.parse_args()
-    asyncio.run(main(args.clients, args.requests, args.workers, args.client))
+    asyncio.run(main(args.clients, args.requests, args.client))

@@ -75,13 +75,6 @@ class ApiSettings(BaseSettings):
         description="run the event consumers in this process; off for an HTTP-only machine "
         "(e.g. one Fly auto-stops) while another api process ingests",
     )
-    workers: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="uvicorn worker processes, at most one per core; each has its own "
-        "connection pool, consumers (when ingesting) and compliance ranking",
-    )
 
     @field_validator("discord_client_id", "discord_client_secret", "session_secret", mode="before")
     @classmethod
