@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from monstercoach_kit.idempotency import KEEP_CONNECTION_SECONDS, IdempotentHandler
+from monstercoach_kit.idempotency import (
+    KEEP_CONNECTION_SECONDS,
+    IdempotentHandler,
+    purge_processed,
+)
 from monstercoach_schemas.messages import Message
 
 from .test_bus import scan
@@ -43,3 +48,43 @@ class TestConnection:
         [error] = await IdempotentHandler(pool, "t", broken)([scan(1)])
         assert isinstance(error, asyncpg.DivisionByZeroError)
         assert in_use(pool) == 0
+
+
+class TestPurge:
+    async def insert_keys(self, pool: asyncpg.Pool, ages: dict[str, timedelta]) -> None:
+        await pool.executemany(
+            "INSERT INTO processed_messages (scope, idempotency_key, processed_at) "
+            "VALUES ('t', $1, now() - $2::interval)",
+            list(ages.items()),
+        )
+
+    async def test_keys_older_than_the_cutoff_go_in_batches_newer_ones_stay(
+        self, pool: asyncpg.Pool
+    ) -> None:
+        old = {f"old-{i}": timedelta(days=40 + i) for i in range(5)}
+        recent = {f"new-{i}": timedelta(days=i) for i in range(3)}
+        await self.insert_keys(pool, {**old, **recent})
+        cutoff = datetime.now(UTC) - timedelta(days=30)
+        # Batches of two: three statements for five keys, the last one short.
+        assert await purge_processed(pool, cutoff, batch=2) == 5
+        left = await pool.fetch("SELECT idempotency_key FROM processed_messages ORDER BY 1")
+        assert [row[0] for row in left] == sorted(recent)
+        assert await purge_processed(pool, cutoff, batch=2) == 0
+
+    async def test_a_message_whose_key_was_purged_is_applied_again(
+        self, pool: asyncpg.Pool
+    ) -> None:
+        # What the retention must outlast: a key purged too early lets a late duplicate in.
+        applied: list[str] = []
+
+        async def apply(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
+            applied.extend(message.idempotency_key for message in messages)
+
+        handler = IdempotentHandler(pool, "t", apply)
+        message = scan(1)
+        assert await handler([message]) == [None]
+        assert await handler([message]) == [None]
+        assert len(applied) == 1
+        assert await purge_processed(pool, datetime.now(UTC) + timedelta(seconds=1)) == 1
+        assert await handler([message]) == [None]
+        assert len(applied) == 2

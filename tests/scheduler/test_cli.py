@@ -112,3 +112,27 @@ def test_an_empty_coach_zone_from_env_example_means_the_default(
     monkeypatch.setenv("SCHEDULER_COACH_TIME_ZONE", "Mars/Base")
     with pytest.raises(ValueError, match="time zone"):
         SchedulerSettings()
+
+
+async def test_the_hourly_job_purges_idempotency_keys_past_their_retention(
+    pool: asyncpg.Pool, bus: StreamBus
+) -> None:
+    await pool.execute(
+        "INSERT INTO processed_messages (scope, idempotency_key, processed_at) VALUES "
+        "('api.ingest', 'kept', now() - interval '6 days'), "
+        "('api.ingest', 'expired', now() - interval '8 days')"
+    )
+    ticker = Ticker(pool, bus, SchedulerSettings(processed_retention_days=7), "UTC")
+    [job] = [job for job in service.build_scheduler(ticker).get_jobs() if job.id == "purge-keys"]
+    await job.func()
+    left = await pool.fetch("SELECT idempotency_key FROM processed_messages")
+    assert [row[0] for row in left] == ["kept"]
+
+
+async def test_the_purge_without_postgresql_waits_for_the_next_hour(bus: StreamBus) -> None:
+    dead = KitSettings(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    pool = await create_pool(dead, min_size=0)
+    try:
+        await service.purge_old_keys(pool, SchedulerSettings().processed_retention)  # no raise
+    finally:
+        await pool.close()

@@ -1,9 +1,10 @@
 """The scheduler process: consume answers always; tick only while holding the lock.
 
 APScheduler 3.x's ``AsyncIOScheduler`` drives the work on the event loop: a tick at
-second 0 of every minute, and one cron job per coach-level trigger on the coach's
-clock. Both run only on the active scheduler (the advisory-lock holder); a standby
-keeps consuming answers (idempotent, so sharing the work is safe) and polls the lock.
+second 0 of every minute, one cron job per coach-level trigger on the coach's clock,
+and an hourly purge of idempotency keys past their retention. They run only on the
+active scheduler (the advisory-lock holder); a standby keeps consuming answers
+(idempotent, so sharing the work is safe) and polls the lock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,7 +23,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from monstercoach_kit.bus import Consumer, ConsumerConfig
 from monstercoach_kit.db import create_pool
-from monstercoach_kit.idempotency import DatabaseGate
+from monstercoach_kit.idempotency import DatabaseGate, purge_processed
 from monstercoach_kit.log import get_logger
 from monstercoach_kit.runtime import Runtime, open_runtime
 from monstercoach_kit.settings import KitSettings
@@ -71,6 +72,17 @@ async def _guarded(name: str, run: Awaitable[TickReport]) -> None:
         TICK_SECONDS.observe(time.perf_counter() - started)
 
 
+async def purge_old_keys(pool: asyncpg.Pool, retention: timedelta) -> None:
+    """Forget idempotency keys older than ``retention``; a failure waits for the next hour."""
+    try:
+        deleted = await purge_processed(pool, datetime.now(UTC) - retention)
+    except _DB_ERRORS as exc:
+        log.warning("could not purge old idempotency keys", status="waiting", error=str(exc))
+        return
+    if deleted:
+        log.info("old idempotency keys purged", status="purged", deleted=deleted)
+
+
 def build_scheduler(ticker: Ticker) -> AsyncIOScheduler:
     # APScheduler logs every run at INFO ("executed successfully" each minute); the tick
     # logs what it did itself, so only APScheduler's warnings (misfires) are worth a line.
@@ -98,6 +110,13 @@ def build_scheduler(ticker: Ticker) -> AsyncIOScheduler:
             timezone=ticker.coach_zone,
         )
         scheduler.add_job(coach_job, cron, id=f"{trigger.engine}.{trigger.trigger}", **common)
+
+    async def purge_job() -> None:
+        await purge_old_keys(ticker.pool, ticker.settings.processed_retention)
+
+    # Hourly, away from the round hours: after the first run each one deletes about an
+    # hour's worth of keys, a short statement, never a growing backlog.
+    scheduler.add_job(purge_job, CronTrigger(minute=23, second=30), id="purge-keys", **common)
     return scheduler
 
 

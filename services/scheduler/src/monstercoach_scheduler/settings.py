@@ -38,6 +38,11 @@ class SchedulerSettings(BaseSettings):
         description="client changes this recent are re-read every tick, so a writer's "
         "transaction that commits late is never missed",
     )
+    processed_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=30,
+        description="idempotency keys older than this are purged (hourly); keep it longer "
+        "than any redelivery, reclaim or dead-letter replay can come after the first try",
+    )
 
     @field_validator("coach_time_zone", mode="before")
     @classmethod
@@ -48,3 +53,7 @@ class SchedulerSettings(BaseSettings):
     @property
     def grace(self) -> timedelta:
         return timedelta(minutes=self.grace_minutes)
+
+    @property
+    def processed_retention(self) -> timedelta:
+        return timedelta(days=self.processed_retention_days)
