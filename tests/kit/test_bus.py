@@ -24,6 +24,7 @@ from monstercoach_kit.bus import (
     RetryLater,
     StreamBus,
     Trim,
+    encode,
     per_message,
 )
 from monstercoach_kit.idempotency import IdempotentHandler
@@ -116,6 +117,19 @@ class TestOrderingAndAck:
             await eventually(lambda: _true(len(seen) == 25))
         assert seen == [f"scan-{i}" for i in range(25)]
         assert await pending(bus) == 0
+
+    async def test_messages_encoded_ahead_keep_their_place_and_their_bytes(
+        self, bus: StreamBus
+    ) -> None:
+        # A producer may serialise some messages early (in a worker thread) and hand the
+        # rest as models: one order, and the entries are what publishing the models gives.
+        messages = [scan(i) for i in range(6)]
+        await bus.publish_many([encode(m) if i % 2 else m for i, m in enumerate(messages)])
+        entries = await bus.redis.xrange(bus.key(STREAM))
+        assert [fields[b"data"] for _, fields in entries] == [
+            m.model_dump_json().encode() for m in messages
+        ]
+        assert {fields[b"type"] for _, fields in entries} == {b"scan.requested"}
 
     async def test_a_batch_slower_than_min_idle_is_not_reclaimed_by_its_own_consumer(
         self, bus: StreamBus

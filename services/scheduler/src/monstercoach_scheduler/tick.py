@@ -37,7 +37,7 @@ from uuid import UUID, uuid5
 import asyncpg
 from redis.exceptions import RedisError
 
-from monstercoach_kit.bus import StreamBus
+from monstercoach_kit.bus import Encoded, StreamBus, encode
 from monstercoach_kit.log import get_logger
 from monstercoach_schemas.domain import Evidence, FlagCode, FlagSeverity, FlagSource
 from monstercoach_schemas.lst.base import CoachLocalTime, Trigger
@@ -118,8 +118,9 @@ class _Replan:
 _ToSend = tuple[asyncpg.Record, datetime | None]
 """A due pair's row (the client's columns included) and its fire's deadline."""
 
-_Composed = Sequence[Envelope[Any]] | Exception | None
-"""A fire's messages, what its engine raised, or ``None`` when it is not sent now."""
+_Composed = Sequence[Encoded] | Exception | None
+"""A fire's messages, serialised, what its engine raised, or ``None`` when it is not
+sent now."""
 
 
 @dataclass
@@ -319,7 +320,7 @@ class Ticker:
                     sending[row["n"] - 1] for row in await conn.fetch(store.CLAIM_FIRED, now, *keys)
                 ]
                 composed = await composing
-                messages: list[Envelope[Any]] = []
+                messages: list[Encoded] = []
                 for i in taken:
                     fire = composed[i]
                     if isinstance(fire, Exception):
@@ -530,7 +531,8 @@ def _redis_down(report: TickReport, exc: BaseException) -> None:
 
 
 def _compose_all(to_send: Sequence[_ToSend | None]) -> list[_Composed]:
-    """Each due fire's messages, at the same positions (in a worker thread: pure)."""
+    """Each due fire's messages, serialised, at the same positions (in a worker thread:
+    pure)."""
     composed: list[_Composed] = []
     for send in to_send:
         if send is None:
@@ -538,7 +540,8 @@ def _compose_all(to_send: Sequence[_ToSend | None]) -> list[_Composed]:
             continue
         try:
             context = _due_context(send)
-            composed.append(compose_for(CLIENT_TRIGGERS[context.engine, context.trigger])(context))
+            compose = compose_for(CLIENT_TRIGGERS[context.engine, context.trigger])
+            composed.append([encode(message) for message in compose(context)])
         except Exception as exc:  # recorded with the fire, by the caller
             composed.append(exc)
     return composed
