@@ -12,6 +12,7 @@ As of ``AT`` (2026-11-26 12:00 UTC):
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,8 +20,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from monstercoach_api.clients import repository
 from monstercoach_api.clients.ranking import WeeklyRates
+from monstercoach_api.clock import utc_now
 
 from .helpers import invalid_fields
 from .records import AT, add_card, add_checkin, add_client, add_flag, add_prompt
@@ -149,6 +153,20 @@ class TestRoster:
     ) -> None:
         params = {"sort": sort} | ({"order": order} if order else {})
         assert await names(coach, **params) == expected
+
+    async def test_equal_names_keep_one_order_by_id_in_both_directions(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool
+    ) -> None:
+        async with pool.acquire() as conn:
+            same = sorted([await add_client(conn, name) for name in ("ann", "Ann", "ANN")])
+            bea = await add_client(conn, "Bea")
+
+        async def ids(**params: str) -> list[uuid.UUID]:
+            response = await coach.get("/clients", params=params)
+            return [uuid.UUID(row["id"]) for row in response.json()["items"]]
+
+        assert await ids() == [*same, bea]
+        assert await ids(order="desc") == [bea, *same]
 
     async def test_pages_carry_the_total(
         self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
@@ -318,25 +336,152 @@ class TestStatus:
         assert response.status_code == 404
 
 
+async def stored_rates(pool: asyncpg.Pool) -> dict[uuid.UUID, float]:
+    rows = await pool.fetch("SELECT client_id, rate FROM client_rates")
+    return {row["client_id"]: row["rate"] for row in rows}
+
+
+async def ready(pool: asyncpg.Pool, rates: WeeklyRates, now: datetime) -> None:
+    """What a compliance-sorted request does before it reads its page."""
+    async with pool.acquire() as conn:
+        await rates.ready(conn, pool, now)
+
+
+async def refreshed_in_the_background(
+    pool: asyncpg.Pool, rates: WeeklyRates, now: datetime
+) -> None:
+    """A request on a stale ranking: it goes on at once while the ranking is recomputed;
+    returns once the recomputation is done."""
+    await ready(pool, rates, now)
+    refresh = rates.refreshing
+    assert refresh is not None
+    assert not refresh.done()
+    await refresh
+
+
 class TestComplianceRanking:
-    async def test_rates_are_served_then_refreshed_in_the_background(
+    async def test_the_order_is_the_stored_ranking_while_it_is_recent(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        # Not the clients' figures (Alma 0.5, bo 1.0, Cy nothing due): the stored ones.
+        await pool.executemany(
+            "INSERT INTO client_rates (client_id, rate) VALUES ($1, $2)",
+            [(roster["bo"], 0.1), (roster["cy"], 0.9)],
+        )
+        await pool.execute("INSERT INTO client_rates_state (computed_at) VALUES ($1)", AT)
+        response = await coach.get("/clients", params={"sort": "compliance_7d"})
+        rows = response.json()["items"]
+        assert [row["display_name"] for row in rows] == ["bo", "Cy", "Alma"]
+        # The rows themselves are computed fresh.
+        assert [row["compliance_7d"]["rate"] for row in rows] == [1.0, None, 0.5]
+
+    async def test_a_changed_week_reorders_the_roster_after_the_next_refresh_not_before(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        clock = [AT]
+        app.dependency_overrides[utc_now] = lambda: clock[0]
+        weekly: WeeklyRates = app.state.weekly_rates
+        assert await names(coach, sort="compliance_7d") == ["Alma", "bo", "Cy"]
+        async with pool.acquire() as conn:
+            await add_card(conn, roster["cy"], d(25), "skipped")  # Cy: 0 of 1
+        clock[0] = AT + timedelta(seconds=59)
+        assert await names(coach, sort="compliance_7d") == ["Alma", "bo", "Cy"]
+        assert weekly.refreshing is None
+        clock[0] = AT + timedelta(seconds=60)
+        await names(coach, sort="compliance_7d")  # stale: starts the refresh
+        if (refresh := weekly.refreshing) is not None:
+            await refresh
+        assert await names(coach, sort="compliance_7d") == ["Cy", "Alma", "bo"]
+
+    async def test_a_refresh_rewrites_the_rates_and_drops_clients_with_nothing_due(
         self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
     ) -> None:
         rates = WeeklyRates()
-        first = dict(zip(*await rates.get(pool, AT), strict=True))
+        await ready(pool, rates, AT)
+        first = await stored_rates(pool)
         assert first == {roster["alma"]: 0.5, roster["bo"]: 1.0}
         async with pool.acquire() as conn:
             await add_card(conn, roster["cy"], d(25), "done")
-        within = dict(zip(*await rates.get(pool, AT + timedelta(seconds=59)), strict=True))
-        assert (within, rates.refreshing) == (first, None)
-        stale = dict(zip(*await rates.get(pool, AT + timedelta(seconds=60)), strict=True))
-        assert stale == first  # answered at once with what was at hand…
-        refresh = rates.refreshing
-        assert refresh is not None
-        await refresh  # …while the new figures are computed
-        fresh = dict(zip(*await rates.get(pool, AT + timedelta(seconds=61)), strict=True))
-        assert fresh == first | {roster["cy"]: 1.0}
+            await conn.execute("DELETE FROM job_cards WHERE client_id = $1", roster["bo"])
+        await refreshed_in_the_background(pool, rates, AT + timedelta(seconds=60))
+        assert await stored_rates(pool) == {roster["alma"]: 0.5, roster["cy"]: 1.0}
         await rates.aclose()
+
+    async def test_only_a_process_that_finds_no_ranking_ever_computed_waits(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        first = WeeklyRates()
+        await ready(pool, first, AT)  # nothing stored yet: waits for it
+        assert await stored_rates(pool) == {roster["alma"]: 0.5, roster["bo"]: 1.0}
+        await first.aclose()
+        async with pool.acquire() as conn:
+            await add_card(conn, roster["cy"], d(25), "done")
+
+        # A restart within the TTL serves the stored ranking: nothing recomputed.
+        restarted = WeeklyRates()
+        await ready(pool, restarted, AT + timedelta(seconds=30))
+        assert restarted.refreshing is None
+        assert roster["cy"] not in await stored_rates(pool)
+
+        # One after it: recomputed in the background, the request not held up.
+        later = WeeklyRates()
+        await refreshed_in_the_background(pool, later, AT + timedelta(seconds=120))
+        assert (await stored_rates(pool))[roster["cy"]] == 1.0
+        await later.aclose()
+
+    async def test_two_processes_starting_together_compute_the_ranking_once(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        computed: list[datetime] = []
+        store = repository.store_ranking
+
+        async def counted(conn: asyncpg.Connection, at: datetime) -> None:
+            computed.append(at)
+            await store(conn, at)
+
+        monkeypatch.setattr(repository, "store_ranking", counted)
+
+        async def first_page(rates: WeeklyRates) -> dict[uuid.UUID, float]:
+            await ready(pool, rates, AT)
+            return await stored_rates(pool)
+
+        seen = await asyncio.gather(first_page(WeeklyRates()), first_page(WeeklyRates()))
+        assert computed == [AT]
+        assert seen == [{roster["alma"]: 0.5, roster["bo"]: 1.0}] * 2
+
+    async def test_a_process_skips_its_refresh_while_another_one_writes(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        await ready(pool, WeeklyRates(), AT)
+        computed: list[datetime] = []
+
+        async def counted(conn: asyncpg.Connection, at: datetime) -> None:
+            computed.append(at)
+
+        monkeypatch.setattr(repository, "store_ranking", counted)
+        rates = WeeklyRates()
+        async with pool.acquire() as other, other.transaction():
+            await other.execute("SELECT pg_advisory_xact_lock($1)", repository.RANKING_LOCK)
+            await ready(pool, rates, AT + timedelta(seconds=120))
+            refresh = rates.refreshing
+            assert refresh is not None
+            async with asyncio.timeout(5):  # not waiting for the other process
+                await refresh
+            await ready(pool, rates, AT + timedelta(seconds=121))
+            assert rates.refreshing is None  # its next turn is a TTL later
+        assert computed == []
+        assert await stored_rates(pool) == {roster["alma"]: 0.5, roster["bo"]: 1.0}
+
+    async def test_a_deleted_client_leaves_the_ranking(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        await ready(pool, WeeklyRates(), AT)
+        await pool.execute("DELETE FROM clients WHERE id = $1", roster["alma"])
+        assert await stored_rates(pool) == {roster["bo"]: 1.0}
 
 
 async def test_text_the_database_cannot_hold_is_422_not_500(

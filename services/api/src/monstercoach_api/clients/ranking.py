@@ -1,15 +1,21 @@
 """The roster's compliance sort key: every client's 7-day rate, kept up to date in the
-background rather than computed in the request that sorts.
+background in ``client_rates`` rather than computed in the request that sorts.
 
 Sorting by 7-day compliance needs every matching client's figure before the first page
 can be cut: ~35 job-card items per client, 350,000 rows at 10,000 clients (over a second
 of PostgreSQL work, see docs/benchmarks.md). The figure covers complete local days only,
 so it changes when a client's day rolls over or a late answer lands on a past day — not
-from one request to the next. So the rates are kept here and served stale-while-
-revalidate: a request older than ``TTL`` after the last computation gets the rates at
-hand at once and starts one recomputation on its own pooled connection; only the first
-request after start-up waits. The rows on the page are computed fresh in any case, so a
-coach sees current numbers, at worst ordered by figures a minute or two old.
+from one request to the next. So the rates are stored and served stale-while-revalidate:
+a page sorted by them joins ``client_rates`` as it is, and a request older than ``TTL``
+after the last computation starts one recomputation on its own pooled connection. Only a
+request that finds no ranking ever computed waits; the table outlives the process, so a
+restart does not. The rows on the page are computed fresh in any case, so a coach sees
+current numbers, at worst ordered by figures a minute or two old.
+
+Several api processes share the table. The transaction that writes it holds an advisory
+lock: a process that finds the lock taken skips its turn (the ranking being written
+serves it too), and one that takes it after another process's recent write adopts that
+ranking instead of computing it again.
 """
 
 from __future__ import annotations
@@ -17,22 +23,18 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated
-from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Request
 
 from monstercoach_kit.log import get_logger
 
-from ..compliance.repository import weekly_rates
 from ..db import without_jit
+from . import repository
 
 log = get_logger(__name__)
 
 TTL = timedelta(seconds=60)
-
-Rates = tuple[list[UUID], list[float]]
-"""Client ids and their rates, as parallel arrays (clients with nothing due left out)."""
 
 
 class WeeklyRates:
@@ -40,20 +42,22 @@ class WeeklyRates:
 
     def __init__(self, ttl: timedelta = TTL) -> None:
         self.ttl = ttl
-        self._rates: Rates | None = None
         self._computed_at: datetime | None = None
+        """The instant ``client_rates`` was computed as of, as far as this process knows."""
         self._refresh: asyncio.Task[None] | None = None
 
-    async def get(self, pool: asyncpg.Pool, now: datetime) -> Rates:
+    async def ready(self, conn: asyncpg.Connection, pool: asyncpg.Pool, now: datetime) -> None:
+        """Make ``client_rates`` fit for a page read on ``conn`` as of ``now``: start a
+        recomputation if the ranking is stale, and wait for it only if there is none."""
+        if self._computed_at is None:
+            self._computed_at = await repository.ranking_computed_at(conn)
         if self._refresh is None and self._stale(now):
             self._refresh = asyncio.create_task(self._recompute(pool, now))
             self._refresh.add_done_callback(self._finished)
-        if self._rates is None:
+        if self._computed_at is None:
             assert self._refresh is not None
             # Shielded: one waiting request that gives up must not cancel it for all.
             await asyncio.shield(self._refresh)
-        assert self._rates is not None
-        return self._rates
 
     @property
     def refreshing(self) -> asyncio.Task[None] | None:
@@ -66,19 +70,32 @@ class WeeklyRates:
             await asyncio.gather(self._refresh, return_exceptions=True)
 
     def _stale(self, now: datetime) -> bool:
-        computed = self._computed_at
-        return computed is None or not computed <= now < computed + self.ttl
+        return self._computed_at is None or not self._recent(self._computed_at, now)
+
+    def _recent(self, computed: datetime, now: datetime) -> bool:
+        # Either side of now: another process's clock may run a little ahead of this one's.
+        return abs(now - computed) < self.ttl
 
     async def _recompute(self, pool: asyncpg.Pool, now: datetime) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            await without_jit(conn)
-            self._rates = await weekly_rates(conn, now)
-        self._computed_at = now
+            # With no ranking at all, a request is waiting: wait for another process's
+            # write rather than answer it with nothing to sort by.
+            if not await repository.lock_ranking(conn, wait=self._computed_at is None):
+                # Another process is writing a ranking as of about now; this one's turn
+                # comes after the TTL rather than on the next request.
+                self._computed_at = now
+                return
+            computed = await repository.ranking_computed_at(conn)
+            if computed is None or not self._recent(computed, now):
+                await without_jit(conn)
+                await repository.store_ranking(conn, now)
+                computed = now
+        self._computed_at = computed
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._refresh = None
         if not task.cancelled() and task.exception() is not None:
-            # The rates at hand stay in use; the next request tries again.
+            # The stored ranking stays in use; the next request tries again.
             log.warning("compliance ranking failed", status="error", exc_info=task.exception())
 
 

@@ -6,7 +6,8 @@ the other gives those clients their figures set-based, for those ids alone, and 
 the whole page as JSON that PostgreSQL writes. The endpoint sends that text as it is,
 with no Python model per row (the rows' models and their validation were most of a
 page's cost, see docs/benchmarks.md). Only the compliance sort needs a figure for every
-matching client before it can cut the page.
+matching client before it can cut the page: it joins the rates that ``ranking.py`` keeps
+in ``client_rates`` (written here too, see "the compliance ranking" below).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ..compliance.repository import DAILY_TASKS, DAY_SERIES, TODAYS_CARDS, rate_sql
+from ..compliance.repository import DAILY_TASKS, DAY_SERIES, TODAYS_CARDS, WEEKLY_RATES, rate_sql
 from ..errors import ApiError
 from ..paging import Paging
 from .schemas import RosterSort, SortOrder
@@ -164,8 +165,6 @@ class _Sort:
     """What the join adds to each row, for ``key``."""
     key: str = ""
     """The sort key over the row's columns; ``{dir}`` is filled in."""
-    params: int = 0
-    """Parameters the join takes, after the filters'."""
 
 
 _SORTS: dict[RosterSort, _Sort] = {
@@ -190,13 +189,11 @@ _SORTS: dict[RosterSort, _Sort] = {
         key="high {dir}, medium {dir}, low {dir}",
     ),
     RosterSort.COMPLIANCE_7D: _Sort(
-        # Every client's rate, from ranking.py; a client left out has no rate.
-        join="LEFT JOIN unnest($6::uuid[], $7::float8[]) AS w (client_id, rate)"
-        " ON w.client_id = c.id",
+        # Every client's stored rate (ranking.py); a client without a row has no rate.
+        join="LEFT JOIN client_rates AS w ON w.client_id = c.id",
         columns=", w.rate",
         # Nothing due is no evidence either way: last in both directions.
         key="rate {dir} NULLS LAST",
-        params=2,
     ),
 }
 
@@ -210,7 +207,7 @@ def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
     chosen = _SORTS[sort]
     direction = "ASC" if order is SortOrder.ASC else "DESC"
     order_by = f"{chosen.key.format(dir=direction)}, lower(display_name), id"
-    limit = FILTER_PARAMS + chosen.params + 1
+    limit = FILTER_PARAMS + 1
     return f"""
     WITH matched AS (
         SELECT c.id, c.display_name, c.last_activity_at{chosen.columns}
@@ -248,11 +245,9 @@ async def roster_page(
     sort: RosterSort,
     order: SortOrder,
     paging: Paging,
-    rates: tuple[list[UUID], list[float]] | None = None,
 ) -> str:
     """The page as JSON (a :class:`RosterPage`), its rows as of ``at``: how many clients
-    match the filters, and those on the page in order; sorting by compliance takes every
-    client's ``rates``."""
+    match the filters, and those on the page in order."""
     search = None if filters.search is None else _like_escaped(filters.search)
     page = await conn.fetchrow(
         roster_page_query(sort, order),
@@ -261,7 +256,6 @@ async def roster_page(
         None if search is None else f"%{search}%",
         None if search is None else f"{search}%",
         filters.flag_severities,
-        *(rates or ()),
         paging.limit,
         paging.offset,
     )
@@ -269,6 +263,57 @@ async def roster_page(
         ROSTER_ROWS, at, page["ids"], page["total"], paging.limit, paging.offset
     )
     return body
+
+
+# --- the compliance ranking -----------------------------------------------------------------
+
+RANKING_LOCK = 0x4D43_5241_4E4B  # "MCRANK"
+"""Held by the transaction that writes ``client_rates``: one api process at a time."""
+
+
+async def lock_ranking(conn: asyncpg.Connection, *, wait: bool) -> bool:
+    """Take :data:`RANKING_LOCK` for the transaction: waiting for it, or only if it is
+    free (``False`` when another process holds it)."""
+    if wait:
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", RANKING_LOCK)
+        return True
+    taken: bool = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RANKING_LOCK)
+    return taken
+
+
+async def ranking_computed_at(conn: asyncpg.Connection) -> datetime | None:
+    """The instant ``client_rates`` was last computed as of; ``None`` if never."""
+    at: datetime | None = await conn.fetchval("SELECT computed_at FROM client_rates_state")
+    return at
+
+
+STORE_RATES = f"""
+WITH {WEEKLY_RATES},
+upserted AS (
+    INSERT INTO client_rates AS w (client_id, rate)
+    SELECT client_id, rate FROM weekly
+    ON CONFLICT (client_id) DO UPDATE SET rate = EXCLUDED.rate
+    -- Most rates are the same from one minute to the next: those rows are not rewritten.
+    WHERE w.rate IS DISTINCT FROM EXCLUDED.rate
+)
+DELETE FROM client_rates AS w
+WHERE NOT EXISTS (SELECT 1 FROM weekly AS k WHERE k.client_id = w.client_id)
+"""
+"""Every client's 7-day rate as of ``$1`` into ``client_rates``, in one statement so the
+rates never leave PostgreSQL; a client with nothing due any more loses their row. (The
+DELETE sees the table as it was before the INSERT, whose rows are all in ``weekly``.)"""
+
+STORE_COMPUTED_AT = """
+INSERT INTO client_rates_state (computed_at) VALUES ($1)
+ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at
+"""
+
+
+async def store_ranking(conn: asyncpg.Connection, at: datetime) -> None:
+    """Recompute ``client_rates`` as of ``at``; call it in a transaction that holds
+    :data:`RANKING_LOCK`, so the rows and their ``computed_at`` change together."""
+    await conn.execute(STORE_RATES, at)
+    await conn.execute(STORE_COMPUTED_AT, at)
 
 
 # --- one client ---------------------------------------------------------------------------

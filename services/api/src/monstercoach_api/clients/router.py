@@ -70,9 +70,10 @@ async def roster_list(
         flag_severities=values_of(flag_severity),
     )
     await without_jit(conn)
-    rates = await weekly.get(pool, now) if sort is RosterSort.COMPLIANCE_7D else None
+    if sort is RosterSort.COMPLIANCE_7D:
+        await weekly.ready(conn, pool, now)
     page = await repository.roster_page(
-        conn, now, filters, sort, order or DEFAULT_ORDER[sort], paging, rates
+        conn, now, filters, sort, order or DEFAULT_ORDER[sort], paging
     )
     # PostgreSQL built the JSON (tests hold it to RosterPage): sent as it is, rather than
     # parsed into models and validated again against response_model on the way out.

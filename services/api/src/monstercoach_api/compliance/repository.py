@@ -144,17 +144,21 @@ nothing was due)."""
 
 
 WEEKLY_RATES = f"""
-WITH roster AS (
+roster AS (
     SELECT c.id AS client_id, t.today - 7 AS first_day, t.today - 1 AS last_day
     FROM clients AS c
     CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
 ),
-{DAILY_TASKS}
-SELECT client_id, sum(done)::float8 / sum(due) AS rate
-FROM daily
-GROUP BY client_id
-HAVING sum(due) > 0
+{DAILY_TASKS},
+weekly AS (
+    SELECT client_id, sum(done)::float8 / sum(due) AS rate
+    FROM daily
+    GROUP BY client_id
+    HAVING sum(due) > 0
+)
 """
+"""Common table expressions over the instant ``$1``: ``weekly (client_id, rate)``, every
+client's 7-day compliance rate; a client with nothing due in the week has no row."""
 
 
 def _ids(client_ids: Sequence[UUID] | None) -> list[UUID] | None:
@@ -174,10 +178,3 @@ async def compliance(
         )
         for row in rows
     ]
-
-
-async def weekly_rates(conn: asyncpg.Connection, at: datetime) -> tuple[list[UUID], list[float]]:
-    """Every client's 7-day compliance rate, as parallel arrays; a client with nothing
-    due in the week is left out (no rate)."""
-    rows = await conn.fetch(WEEKLY_RATES, at)
-    return [row["client_id"] for row in rows], [row["rate"] for row in rows]
