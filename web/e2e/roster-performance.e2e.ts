@@ -49,7 +49,7 @@ describe(`the roster with ${clients} clients`, () => {
   it(`shows and answers quickly (budget ${BUDGET_MS} ms)`, async () => {
     const loads: number[] = [];
     const requests: { start: number; duration: number }[] = [];
-    // The first load warms the api (its first roster query, the per-week rate cache) and
+    // The first load warms the api (its first roster query, its prepared statements) and
     // is reported apart; the budget is held by the median of the rest.
     for (let run = 0; run <= RUNS; run += 1) {
       const context = await coachContext(browser, baseUrl);
