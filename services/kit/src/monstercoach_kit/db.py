@@ -25,6 +25,11 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 """Errors that mean "PostgreSQL cannot be reached now", not "this statement is wrong"."""
 
 
+def rows_affected(status: str) -> int:
+    """Rows a statement affected, from asyncpg's command status (``UPDATE 3``)."""
+    return int(status.split()[-1])
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(

@@ -35,7 +35,7 @@ import asyncpg
 from monstercoach_schemas.messages import Message
 
 from .bus import BatchHandler, HandlerResult
-from .db import DATABASE_UNAVAILABLE
+from .db import DATABASE_UNAVAILABLE, rows_affected
 from .log import get_logger
 
 log = get_logger(__name__)
@@ -66,8 +66,7 @@ async def purge_processed(pool: asyncpg.Pool, before: datetime, batch: int = PUR
     """Delete idempotency keys processed before ``before``; how many were deleted."""
     deleted = 0
     while True:
-        status = await pool.execute(PURGE_PROCESSED, before, batch)
-        count = int(status.split()[-1])  # "DELETE 42"
+        count = rows_affected(await pool.execute(PURGE_PROCESSED, before, batch))
         deleted += count
         if count < batch:
             return deleted

@@ -38,6 +38,7 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from monstercoach_kit.bus import Encoded, StreamBus, encode
+from monstercoach_kit.db import rows_affected
 from monstercoach_kit.log import get_logger
 from monstercoach_schemas.domain import Evidence, FlagCode, FlagSeverity, FlagSource
 from monstercoach_schemas.lst.base import CoachLocalTime, Trigger
@@ -389,7 +390,7 @@ class Ticker:
 
     async def close_deadlines(self, now: datetime, report: TickReport) -> None:
         result = await self.pool.execute(store.MARK_PAST_DEADLINE, now)
-        report.missed_deadline += _count(result)
+        report.missed_deadline += rows_affected(result)
 
     # --- coach-level triggers -----------------------------------------------------------
 
@@ -450,7 +451,7 @@ class Ticker:
             report.published += sum(row["status"] == "fired" for row in sent)
             # Stop when the batch was the last, or when nothing moved (a concurrent
             # writer changed the rows): the next tick picks up whatever is left.
-            if len(rows) < batch or _count(marked) == 0:
+            if len(rows) < batch or rows_affected(marked) == 0:
                 return
 
     async def _compose_owed(
@@ -618,11 +619,6 @@ def _schedule_invalid_flag(client: ClientFacts, reason: str, now: datetime) -> F
             raised_at=now,
         ),
     )
-
-
-def _count(status: str) -> int:
-    """Rows affected, from asyncpg's command status (``UPDATE 3``)."""
-    return int(status.split()[-1])
 
 
 def _keys(rows: Sequence[asyncpg.Record]) -> list[list[Any]]:
