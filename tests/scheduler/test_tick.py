@@ -428,6 +428,42 @@ async def test_a_client_who_moves_zone_gets_their_fires_recomputed(
     assert await next_fire_at(pool, client, "morning_card") == at("2026-11-26T22:00Z")
 
 
+async def test_a_deleted_clients_fires_and_plan_go_with_them(
+    ticker: Ticker, add_client: AddClient, pool: asyncpg.Pool
+) -> None:
+    gone, kept = await add_client("UTC"), await add_client("UTC")
+    await ticker.prepare(at("2026-11-26T06:00Z"))
+    await ticker.tick(at("2026-11-26T07:00Z"))
+
+    await pool.execute("DELETE FROM clients WHERE id = $1", gone)
+
+    left = await pool.fetch("SELECT DISTINCT client_id FROM trigger_fires")
+    assert [row["client_id"] for row in left] == [kept]
+    assert await pool.fetchval("SELECT count(*) FROM next_fires WHERE client_id = $1", gone) == 0
+
+
+async def test_a_client_deleted_during_a_tick_leaves_no_fires_behind(
+    ticker: Ticker, add_client: AddClient, pool: asyncpg.Pool
+) -> None:
+    # The ledger has no foreign key (migration 0004): the delete waits for the tick that
+    # holds the client's due pairs, and then removes the fires that tick recorded.
+    client = await add_client("UTC")
+    await ticker.prepare(at("2026-11-26T06:00Z"))
+    async with pool.acquire() as tick_conn, tick_conn.transaction():
+        await tick_conn.execute(store.BATCH_SETTINGS)
+        [due] = await tick_conn.fetch(store.SELECT_DUE, at("2026-11-26T07:00Z"), 10)
+        deleting = asyncio.ensure_future(pool.execute("DELETE FROM clients WHERE id = $1", client))
+        await asyncio.sleep(0.2)
+        assert not deleting.done()  # waiting for the due pair the tick holds
+        await tick_conn.execute(
+            "INSERT INTO trigger_fires (engine, trigger, client_id, local_date, scheduled_for) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            due["engine"], due["trigger"], client, due["local_date"], due["fire_at"],
+        )  # fmt: skip
+    await deleting
+    assert await pool.fetchval("SELECT count(*) FROM trigger_fires") == 0
+
+
 async def test_client_activity_is_not_a_schedule_change(
     ticker: Ticker, add_client: AddClient, pool: asyncpg.Pool
 ) -> None:

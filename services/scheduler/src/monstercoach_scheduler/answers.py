@@ -75,16 +75,15 @@ async def apply(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
             values = (trigger.engine, trigger.trigger, payload.client_id, payload.local_date)
             for column, value in zip(answers, (*values, message.created_at), strict=True):
                 column.append(value)
-    try:
-        if answers[0]:
-            await conn.execute(store.ANSWER_FIRES, *answers)
-        if misses[0]:
-            await conn.execute(store.MARK_UNDELIVERABLE, *misses)
-    except asyncpg.ForeignKeyViolationError as exc:
-        # A client the api has not recorded yet: the api may be down (this group reads the
-        # events on its own), or their onboarding pending in a consumer that died. The bus
-        # retries the answer until it gives up waiting.
-        raise RetryLater(f"unknown client: {exc}") from exc
+    if answers[0]:
+        unknown = await conn.fetchval(store.ANSWER_FIRES, *answers)
+        if unknown:
+            # A client the api has not recorded yet: the api may be down (this group reads
+            # the events on its own), or their onboarding pending in a consumer that died.
+            # The bus retries the answer until it gives up waiting.
+            raise RetryLater(f"unknown client: {', '.join(map(str, unknown))}")
+    if misses[0]:
+        await conn.execute(store.MARK_UNDELIVERABLE, *misses)
 
 
 def ledger_handler(pool: asyncpg.Pool) -> BatchHandler:

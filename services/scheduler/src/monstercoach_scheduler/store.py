@@ -71,15 +71,19 @@ not wait for the disk: if PostgreSQL crashed and lost it, the fires would be owe
 and published again with the same ids, exactly as after a scheduler crash before that
 commit. (The ledger rows, committed before the publish, do wait for the disk.)"""
 
-SELECT_DUE = f"""
+
+def _select_pairs(due: str, limit: str, lock: str = "") -> str:
+    """Planned pairs whose ``fire_at`` matches ``due``, earliest first, at most ``limit``
+    (a parameter), taken with ``lock``: with their clients' columns and overrides."""
+    return f"""
 WITH due AS (
-    -- The due pairs first, through the fire_at index: the cost follows what is due.
+    -- The pairs first, through the fire_at index: the cost follows what is due.
     SELECT client_id, engine, trigger, fire_at, local_date
       FROM next_fires
-     WHERE fire_at <= $1
+     WHERE {due}
      ORDER BY fire_at
-     LIMIT $2
-       FOR UPDATE SKIP LOCKED
+     LIMIT {limit}
+       {lock}
 )
 SELECT due.client_id, due.engine, due.trigger, due.fire_at, due.local_date, c.status,
        o.enabled AS o_enabled, o.local_time AS o_local_time, o.weekdays AS o_weekdays,
@@ -94,6 +98,13 @@ SELECT due.client_id, due.engine, due.trigger, due.fire_at, due.local_date, c.st
        OFFSET 0) AS o ON true
  ORDER BY due.fire_at
 """
+
+
+SELECT_DUE = _select_pairs("fire_at <= $1", "$2", "FOR UPDATE SKIP LOCKED")
+"""The pairs due at ``$1``, at most ``$2``; locked, so a second scheduler skips them."""
+
+SELECT_COMING = _select_pairs("fire_at > $1 AND fire_at <= $2", "$3")
+"""The pairs due after ``$1`` up to ``$2``, at most ``$3``, to compose ahead: read only."""
 
 
 @dataclass
@@ -309,15 +320,30 @@ UPDATE trigger_fires
 # --- answers and undeliverable sends (from the events stream) ------------------------------
 
 ANSWER_FIRES = """
-INSERT INTO trigger_fires AS f
-       (engine, trigger, client_id, local_date, scheduled_for, status, reason)
-SELECT k.engine, k.trigger, k.client_id, k.local_date, k.answered_at, 'answered',
-       'answered before the prompt'
-  FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[])
-       AS k(engine, trigger, client_id, local_date, answered_at)
-ON CONFLICT (engine, trigger, client_id, local_date)
-DO UPDATE SET status = 'answered', reason = NULL
- WHERE f.status IN ('fired', 'enqueued')
+-- Closes the answered client-days' fires, or records them answered before the prompt.
+-- Returns the answers' client ids that are not (yet) in clients: none of the batch is
+-- recorded then, since the caller rolls the transaction back and retries (the ledger has
+-- no foreign key, see migration 0004).
+WITH k AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[])
+           AS k(engine, trigger, client_id, local_date, answered_at)
+),
+unknown AS (
+    SELECT DISTINCT k.client_id FROM k
+     WHERE NOT EXISTS (SELECT 1 FROM clients AS c WHERE c.id = k.client_id)
+),
+answered AS (
+    INSERT INTO trigger_fires AS f
+           (engine, trigger, client_id, local_date, scheduled_for, status, reason)
+    SELECT k.engine, k.trigger, k.client_id, k.local_date, k.answered_at, 'answered',
+           'answered before the prompt'
+      FROM k
+     WHERE NOT EXISTS (SELECT 1 FROM unknown)
+    ON CONFLICT (engine, trigger, client_id, local_date)
+    DO UPDATE SET status = 'answered', reason = NULL
+     WHERE f.status IN ('fired', 'enqueued')
+)
+SELECT array(SELECT client_id FROM unknown)
 """
 
 MARK_UNDELIVERABLE = """
