@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -138,15 +138,20 @@ async def test_a_crash_between_ledger_and_enqueue_loses_nothing_and_sends_once(
     assert (await healthy.tick(at("2026-11-26T07:02Z"))).published == 0
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["composed-in-tick", "composed-ahead"])
 async def test_every_message_a_tick_publishes_is_the_shared_schema_on_the_wire(
-    ticker: Ticker, add_client: AddClient, bus: StreamBus
+    ticker: Ticker, add_client: AddClient, bus: StreamBus, ahead: bool
 ) -> None:
     for zone_name in ("UTC", "Asia/Kathmandu", "America/St_Johns", "Pacific/Kiritimati"):
         await add_client(zone_name, training_days=["mon", "thu"], goal="recomp")
     await ticker.prepare(at("2026-11-25T00:00Z"))
+    step = timedelta(minutes=15)
     for hour in range(48):
         for minute in (0, 15, 30, 45):
-            await ticker.tick(at(f"2026-11-{25 + hour // 24}T{hour % 24:02d}:{minute:02d}Z"))
+            now = at(f"2026-11-{25 + hour // 24}T{hour % 24:02d}:{minute:02d}Z")
+            if ahead:  # as the service does after each tick, for the one to come
+                await ticker.compose_ahead(now - step, step)
+            await ticker.tick(now)
 
     # The entries themselves, as a consumer reads them: each parses as the shared schema,
     # under the type it was published as, and serialises back to the very same bytes.

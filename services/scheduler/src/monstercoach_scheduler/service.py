@@ -1,10 +1,11 @@
 """The scheduler process: consume answers always; tick only while holding the lock.
 
 APScheduler 3.x's ``AsyncIOScheduler`` drives the work on the event loop: a tick at
-second 0 of every minute, one cron job per coach-level trigger on the coach's clock,
-and an hourly purge of idempotency keys past their retention. They run only on the
-active scheduler (the advisory-lock holder); a standby keeps consuming answers
-(idempotent, so sharing the work is safe) and polls the lock.
+second 0 of every minute (after which the next minute's fires are composed ahead), one
+cron job per coach-level trigger on the coach's clock, and an hourly purge of
+idempotency keys past their retention. They run only on the active scheduler (the
+advisory-lock holder); a standby keeps consuming answers (idempotent, so sharing the
+work is safe) and polls the lock.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ IS_LEADER = Gauge("mc_scheduler_leader", "1 while this scheduler holds the lock"
 TICK_SECONDS = Histogram("mc_scheduler_tick_seconds", "Duration of one tick")
 TICK_FAILURES = Counter("mc_scheduler_tick_failures_total", "Ticks that failed and will retry")
 FIRES = Counter("mc_scheduler_fires_total", "Fires recorded, by outcome", ["status"])
+COMPOSED_AHEAD = Gauge("mc_scheduler_composed_ahead", "Fires composed ahead of the next tick")
 
 _DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -83,6 +85,17 @@ async def purge_old_keys(pool: asyncpg.Pool, retention: timedelta) -> None:
         log.info("old idempotency keys purged", status="purged", deleted=deleted)
 
 
+async def compose_ahead(ticker: Ticker, now: datetime) -> None:
+    """Compose the next tick's fires now, while the scheduler is idle; if PostgreSQL
+    fails, that tick composes them itself."""
+    try:
+        composed = await ticker.compose_ahead(now)
+    except _DB_ERRORS as exc:
+        log.warning("could not compose ahead", status="waiting", error=str(exc))
+        return
+    COMPOSED_AHEAD.set(composed)
+
+
 def build_scheduler(ticker: Ticker) -> AsyncIOScheduler:
     # APScheduler logs every run at INFO ("executed successfully" each minute); the tick
     # logs what it did itself, so only APScheduler's warnings (misfires) are worth a line.
@@ -90,7 +103,9 @@ def build_scheduler(ticker: Ticker) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def minute_tick() -> None:
-        await _guarded("tick", ticker.tick(datetime.now(UTC)))
+        now = datetime.now(UTC)
+        await _guarded("tick", ticker.tick(now))
+        await compose_ahead(ticker, now)
 
     async def coach_job() -> None:
         await _guarded("coach tick", ticker.coach_tick(datetime.now(UTC)))

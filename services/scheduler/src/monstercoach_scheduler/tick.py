@@ -20,6 +20,12 @@ Every step is set-based and safe to repeat or to run in two processes at once:
 
 Coach-level triggers (the weekly scan) run on the coach's clock in :meth:`Ticker.coach_tick`
 with the same rules: recorded before published, late beyond the grace window = missed.
+
+Composing a fire's messages is the tick's largest cost in Python (a job card is ten
+buttons and two validated messages), so after each tick the service composes the fires
+due by the next one (:meth:`Ticker.compose_ahead`): that tick only records and publishes
+them. Nothing depends on it: a fire composed ahead is used only if what it was composed
+from is still exactly what the tick reads; any other fire is composed in the tick.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -123,6 +129,18 @@ _Composed = Sequence[Encoded] | Exception | None
 """A fire's messages, serialised, what its engine raised, or ``None`` when it is not
 sent now."""
 
+_FireKey = tuple[str, str, UUID, date]
+"""A fire's ledger key: engine, trigger, client, local date."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A fire composed before it was due, and everything it was composed from: engines
+    are pure functions of the context, so an equal context gives the same messages."""
+
+    context: FireContext
+    messages: Sequence[Encoded]
+
 
 @dataclass
 class _DueBatch:
@@ -154,7 +172,8 @@ def lst_version() -> str:
 
 
 class Ticker:
-    """Runs ticks against one database and one bus; holds no state between ticks."""
+    """Runs ticks against one database and one bus. Between ticks it holds only the
+    fires composed ahead of the next one, which that tick checks before using."""
 
     def __init__(
         self, pool: asyncpg.Pool, bus: StreamBus, settings: SchedulerSettings, coach_zone: str
@@ -163,6 +182,7 @@ class Ticker:
         self.bus = bus
         self.settings = settings
         self.coach_zone = coach_zone
+        self._ahead: dict[_FireKey, _Ahead] = {}
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -230,7 +250,9 @@ class Ticker:
                     # while they are taken for publishing). Not when Redis failed earlier
                     # in this tick: they stay owed, for the next one.
                     composing = (
-                        asyncio.ensure_future(asyncio.to_thread(_compose_all, due.to_send))
+                        asyncio.ensure_future(
+                            asyncio.to_thread(_compose_all, due.to_send, self._ahead)
+                        )
                         if report.publish_error is None
                         else None
                     )
@@ -392,6 +414,21 @@ class Ticker:
         result = await self.pool.execute(store.MARK_PAST_DEADLINE, now)
         report.missed_deadline += rows_affected(result)
 
+    # --- composing ahead ----------------------------------------------------------------
+
+    async def compose_ahead(self, now: datetime, horizon: timedelta = timedelta(minutes=1)) -> int:
+        """Compose the fires due after ``now`` and up to ``now + horizon`` (at most one
+        batch), for the tick that will fire them; returns how many. What was composed
+        ahead before is dropped first, so if PostgreSQL fails here nothing is: the tick
+        then composes every fire itself, as it always can."""
+        self._ahead = {}
+        rows = await self.pool.fetch(
+            store.SELECT_COMING, now, now + horizon, self.settings.batch_size
+        )
+        with _collector_paused():
+            self._ahead = await asyncio.to_thread(_compose_coming, rows)
+        return len(self._ahead)
+
     # --- coach-level triggers -----------------------------------------------------------
 
     async def fire_coach_triggers(self, now: datetime, report: TickReport) -> None:
@@ -531,9 +568,11 @@ def _redis_down(report: TickReport, exc: BaseException) -> None:
     log.warning("redis unavailable; fires stay recorded", status="waiting", error=str(exc))
 
 
-def _compose_all(to_send: Sequence[_ToSend | None]) -> list[_Composed]:
-    """Each due fire's messages, serialised, at the same positions (in a worker thread:
-    pure)."""
+def _compose_all(
+    to_send: Sequence[_ToSend | None], ahead: Mapping[_FireKey, _Ahead]
+) -> list[_Composed]:
+    """Each due fire's messages, serialised, at the same positions: composed ahead if
+    from the same context, else now (in a worker thread: pure)."""
     composed: list[_Composed] = []
     for send in to_send:
         if send is None:
@@ -541,11 +580,49 @@ def _compose_all(to_send: Sequence[_ToSend | None]) -> list[_Composed]:
             continue
         try:
             context = _due_context(send)
+            known = ahead.get(_key_of(context))
+            if known is not None and known.context == context:
+                composed.append(known.messages)
+                continue
             compose = compose_for(CLIENT_TRIGGERS[context.engine, context.trigger])
             composed.append([encode(message) for message in compose(context)])
         except Exception as exc:  # recorded with the fire, by the caller
             composed.append(exc)
     return composed
+
+
+def _compose_coming(rows: Sequence[asyncpg.Record]) -> dict[_FireKey, _Ahead]:
+    """The coming fires' messages, by fire (in a worker thread: pure). A fire that will
+    not be sent as planned (paused client, trigger gone, broken zone, engine error) is
+    left out: its tick handles it as it handles every fire."""
+    ahead: dict[_FireKey, _Ahead] = {}
+    for row in rows:
+        trigger = CLIENT_TRIGGERS.get((row["engine"], row["trigger"]))
+        if trigger is None or row["status"] != "active":
+            continue
+        try:
+            deadline = deadline_at(
+                trigger, Fire(row["fire_at"], row["local_date"]), row["time_zone"]
+            )
+            context = _due_context((row, deadline))
+            messages = compose_for(trigger)(context)
+        except Exception as exc:  # the tick composes it again, and records it if it fails
+            log.debug("not composed ahead", error=str(exc))
+            continue
+        # Stamped with the fire's instant, not the minute before when it was composed:
+        # the api shows a delivery's created_at as when it was sent out.
+        ahead[_key_of(context)] = _Ahead(
+            context,
+            [
+                encode(message.model_copy(update={"created_at": context.scheduled_for}))
+                for message in messages
+            ],
+        )
+    return ahead
+
+
+def _key_of(context: FireContext) -> _FireKey:
+    return (context.engine, context.trigger, context.who.id, context.local_date)
 
 
 async def _record_compose_failure(
