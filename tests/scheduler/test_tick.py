@@ -92,8 +92,9 @@ async def test_a_trigger_fires_at_the_clients_local_time_and_only_once(
     assert next_day == date(2026, 11, 27)
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["composed-in-tick", "composed-ahead"])
 async def test_two_schedulers_at_once_fire_each_pair_once(
-    pool: asyncpg.Pool, bus: StreamBus, add_client: AddClient
+    pool: asyncpg.Pool, bus: StreamBus, add_client: AddClient, ahead: bool
 ) -> None:
     for _ in range(300):
         await add_client("Europe/Berlin")
@@ -102,6 +103,9 @@ async def test_two_schedulers_at_once_fire_each_pair_once(
     await asyncio.gather(
         first.prepare(at("2026-11-26T05:00Z")), second.prepare(at("2026-11-26T05:00Z"))
     )
+    if ahead:  # both hold the same fires composed ahead (a batch's worth each)
+        for ticker in (first, second):
+            assert await ticker.compose_ahead(at("2026-11-26T05:59Z")) == 50
 
     reports = await asyncio.gather(
         first.tick(at("2026-11-26T06:00Z")), second.tick(at("2026-11-26T06:00Z"))
