@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from structlog.testing import capture_logs
 
 from monstercoach_api.clients import repository
 from monstercoach_api.clients.ranking import WeeklyRates
@@ -372,7 +373,7 @@ class TestComplianceRanking:
         response = await coach.get("/clients", params={"sort": "compliance_7d"})
         rows = response.json()["items"]
         assert [row["display_name"] for row in rows] == ["bo", "Cy", "Alma"]
-        # The rows themselves are computed fresh.
+        # The rows themselves are computed (no weeks are stored).
         assert [row["compliance_7d"]["rate"] for row in rows] == [1.0, None, 0.5]
 
     async def test_a_changed_week_reorders_the_roster_after_the_next_refresh_not_before(
@@ -495,3 +496,195 @@ async def test_text_the_database_cannot_hold_is_422_not_500(
     assert (await coach.get(f"/clients/{roster['alma']}")).json()["profile"][
         "display_name"
     ] == "Alma"
+
+
+async def refreshed(app: FastAPI) -> None:
+    """Wait for the refresh a roster request may have started (if it is still running)."""
+    weekly: WeeklyRates = app.state.weekly_rates
+    if (refresh := weekly.refreshing) is not None:
+        await refresh
+
+
+def by_name(page: httpx.Response) -> dict[str, dict[str, Any]]:
+    assert page.status_code == 200, page.text
+    return {row["display_name"]: row for row in page.json()["items"]}
+
+
+def week_of(row: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    return {day["local_date"]: (day["due"], day["done"]) for day in row["compliance_daily"]}
+
+
+class TestStoredWeeks:
+    """A roster row reads its client's stored week (``client_weeks``) when it is the week
+    of their local today and not stale, and computes it otherwise."""
+
+    async def test_every_sort_keeps_the_weeks_and_a_page_never_waits_for_them(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        release = asyncio.Event()
+        store = repository.store_ranking
+
+        async def held(conn: asyncpg.Connection, at: datetime) -> None:
+            await release.wait()
+            await store(conn, at)
+
+        monkeypatch.setattr(repository, "store_ranking", held)
+        async with asyncio.timeout(5):  # a page that waited for the weeks would hang here
+            rows = by_name(await coach.get("/clients", params={"sort": "last_activity"}))
+        assert rows["Alma"]["compliance_7d"] == {"due": 4, "done": 2, "rate": 0.5}
+        assert await pool.fetchval("SELECT count(*) FROM client_weeks") == 0
+        release.set()
+        await refreshed(app)
+        stored = await pool.fetch("SELECT client_id, local_date, due, done FROM client_weeks")
+        assert {row["client_id"]: tuple(row)[1:] for row in stored} == {
+            roster["alma"]: (d(26), 4, 2),
+            roster["bo"]: (d(27), 2, 2),  # already 11-27 in Kiritimati
+            roster["cy"]: (d(26), 0, 0),  # nothing due: a week all the same, with no rate
+        }
+        # The ranking, from the same weeks in the same statement.
+        assert await stored_rates(pool) == {roster["alma"]: 0.5, roster["bo"]: 1.0}
+
+    async def test_a_row_reads_the_stored_week_of_the_clients_local_today(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        computed = by_name(await coach.get("/clients"))
+        await refreshed(app)
+        assert by_name(await coach.get("/clients")) == computed
+        # What the row shows is the stored week itself, not a computation that agrees.
+        await pool.execute(
+            "UPDATE client_weeks SET due = 9, done = 1, days = '[]' WHERE client_id = $1",
+            roster["alma"],
+        )
+        alma = by_name(await coach.get("/clients"))["Alma"]
+        assert alma["compliance_7d"] == {"due": 9, "done": 1, "rate": 0.111}
+        assert alma["compliance_daily"] == []
+        detail = await coach.get(f"/clients/{roster['alma']}")
+        assert detail.json()["summary"]["compliance_7d"]["due"] == 9
+
+    async def test_a_day_rolled_over_since_the_refresh_is_computed_not_read(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        # Stored at 23:59:30 UTC; 40 s later (no refresh due yet) it is the next day in
+        # UTC, and still 11-26 in New York and 11-27 in Kiritimati.
+        clock = [datetime(2026, 11, 26, 23, 59, 30, tzinfo=UTC)]
+        app.dependency_overrides[utc_now] = lambda: clock[0]
+        before = by_name(await coach.get("/clients"))
+        await refreshed(app)
+        clock[0] += timedelta(seconds=40)
+        after = by_name(await coach.get("/clients"))
+        assert app.state.weekly_rates.refreshing is None
+        assert week_of(before["Alma"])["2026-11-25"] == (3, 2)
+        # Alma's new week ends with 11-26: its card (done, pending) and her check-in.
+        assert list(week_of(after["Alma"])) == [f"2026-11-{day}" for day in range(20, 27)]
+        assert week_of(after["Alma"])["2026-11-26"] == (3, 2)
+        assert after["Alma"]["compliance_7d"] == {"due": 7, "done": 4, "rate": 0.571}
+        for name in ("bo", "Cy"):  # read from their stored weeks, still current
+            assert week_of(after[name]) == week_of(before[name])
+        # What a process with nothing stored computes for that instant.
+        await pool.execute("DELETE FROM client_weeks")
+        assert by_name(await coach.get("/clients"))["Alma"] == after["Alma"]
+
+    async def test_a_client_added_since_the_refresh_has_their_week_computed(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        await coach.get("/clients")
+        await refreshed(app)
+        async with pool.acquire() as conn:
+            dee = await add_client(conn, "Dee")
+            await add_card(conn, dee, d(25), "done", "skipped")
+        rows = by_name(await coach.get("/clients"))
+        assert rows["Dee"]["compliance_7d"] == {"due": 2, "done": 1, "rate": 0.5}
+        assert week_of(rows["Dee"])["2026-11-25"] == (2, 1)
+        assert (
+            await pool.fetchval("SELECT count(*) FROM client_weeks WHERE client_id = $1", dee) == 0
+        )
+
+    async def test_a_stale_week_is_computed_until_the_next_refresh_stores_it(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        clock = [AT]
+        app.dependency_overrides[utc_now] = lambda: clock[0]
+        await coach.get("/clients")
+        await refreshed(app)
+        async with pool.acquire() as conn:
+            await add_checkin(conn, roster["alma"], d(24))  # the missed prompt, answered late
+        # Written straight to the table, the late answer waits for the refresh...
+        assert by_name(await coach.get("/clients"))["Alma"]["compliance_7d"]["done"] == 2
+        # ...unless the week is marked stale, as the api's ingest does (test_ingest.py).
+        await pool.execute(
+            "UPDATE client_weeks SET stale = true WHERE client_id = $1", roster["alma"]
+        )
+        assert by_name(await coach.get("/clients"))["Alma"]["compliance_7d"]["done"] == 3
+        clock[0] = AT + timedelta(seconds=60)
+        await coach.get("/clients")  # starts the refresh
+        await refreshed(app)
+        week = await pool.fetchrow(
+            "SELECT done, stale FROM client_weeks WHERE client_id = $1", roster["alma"]
+        )
+        assert (week["done"], week["stale"]) == (3, False)
+
+    async def test_a_refresh_that_changes_nothing_rewrites_nothing(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        rates = WeeklyRates()
+        await ready(pool, rates, AT)
+        versions = "SELECT client_id, xmin::text FROM client_weeks ORDER BY client_id"
+        first = await pool.fetch(versions)
+        async with pool.acquire() as conn:
+            await add_card(conn, roster["cy"], d(25), "done")
+        await refreshed_in_the_background(pool, rates, AT + timedelta(seconds=60))
+        second = dict(await pool.fetch(versions))
+        assert {row["client_id"] for row in first if second[row["client_id"]] != row["xmin"]} == {
+            roster["cy"]
+        }
+        await rates.aclose()
+
+    async def test_a_failed_refresh_leaves_the_pages_served_and_is_tried_again(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        attempts: list[datetime] = []
+
+        async def failing(conn: asyncpg.Connection, at: datetime) -> None:
+            attempts.append(at)
+            raise asyncpg.QueryCanceledError("canceling statement due to statement timeout")
+
+        monkeypatch.setattr(repository, "store_ranking", failing)
+        weekly: WeeklyRates = app.state.weekly_rates
+        with capture_logs() as logs:
+            first = await coach.get("/clients")
+            await asyncio.gather(*filter(None, [weekly.refreshing]), return_exceptions=True)
+            second = await coach.get("/clients")
+            await asyncio.gather(*filter(None, [weekly.refreshing]), return_exceptions=True)
+        assert by_name(first)["Alma"]["compliance_7d"]["due"] == 4
+        assert by_name(second) == by_name(first)
+        assert len(attempts) == 2
+        assert [e["status"] for e in logs if e["event"] == "stored weeks refresh failed"] == [
+            "error",
+            "error",
+        ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import httpx
 import pytest
 from structlog.testing import capture_logs
 
 from monstercoach_api.app import create_app
+from monstercoach_api.db import ReaderDep
 from monstercoach_api.settings import ApiSettings
 from monstercoach_kit.settings import KitSettings
 
@@ -118,6 +121,53 @@ async def test_postgres_down_is_503(
     error = error_of(response)
     assert error["code"] == "database_unavailable"
     assert "database" in str(error["message"]).lower()
+
+
+async def test_postgres_down_is_503_for_the_read_only_endpoints_too(
+    kit_settings: KitSettings, dev_settings: ApiSettings, pool: asyncpg.Pool
+) -> None:
+    # The roster and the chart read outside a transaction (db.ReaderDep): same answer.
+    async with running_app(create_app(kit_settings, dev_settings)) as client:
+        assert (await client.post("/auth/dev-login")).status_code == 200
+        session = dict(client.cookies)
+    down = kit_settings.model_copy(
+        update={"database_url": "postgresql://postgres@127.0.0.1:1/nowhere"}
+    )
+    async with running_app(create_app(down, dev_settings)) as client:
+        client.cookies.update(session)
+        roster = await client.get("/clients")
+        chart = await client.get(f"/clients/{uuid.uuid4()}/charts")
+    for response in (roster, chart):
+        assert response.status_code == 503
+        assert error_of(response)["code"] == "database_unavailable"
+
+
+async def test_a_request_that_fails_leaves_its_connection_clean_for_the_next(
+    kit_settings: KitSettings, dev_settings: ApiSettings, pool: asyncpg.Pool
+) -> None:
+    """The api's pool hands connections back without asyncpg's reset query (db.py): a
+    transaction a failed request leaves open is still rolled back before the next one."""
+    one = kit_settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 1})
+    app = create_app(one, dev_settings)
+
+    async def fails_mid_transaction(conn: ReaderDep) -> None:
+        await conn.execute("BEGIN")
+        await conn.execute(
+            "INSERT INTO audit_log (coach_discord_id, action, target, details)"
+            " VALUES ('1', 'test', 'x', '{}')"
+        )
+        raise RuntimeError("the endpoint fails before it commits")
+
+    async def in_transaction(conn: ReaderDep) -> bool:
+        return conn.is_in_transaction()
+
+    app.add_api_route("/fails", fails_mid_transaction)
+    app.add_api_route("/in-transaction", in_transaction)
+    async with running_app(app) as client:
+        assert (await client.get("/fails")).status_code == 500
+        after = await client.get("/in-transaction")
+    assert after.json() is False
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'test'") == 0
 
 
 def test_openapi_documents_the_error_shape_and_stable_operation_ids(

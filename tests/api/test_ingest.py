@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -15,6 +16,7 @@ import asyncpg
 from structlog.testing import capture_logs
 
 from monstercoach_api.app import create_app
+from monstercoach_api.clients import repository as clients
 from monstercoach_api.ingest.consumers import running_consumers
 from monstercoach_api.settings import ApiSettings
 from monstercoach_kit.bus import StreamBus
@@ -279,6 +281,65 @@ class TestJobCards:
         again = issued.model_copy(update={"idempotency_key": "re-published with a new key"})
         await ingest(bus, pool, [issued], [again])
         assert await pool.fetchval("SELECT count(*) FROM job_card_items") == 3
+        assert await dead_letters(bus) == []
+
+
+async def stored_week(pool: asyncpg.Pool, client: uuid.UUID) -> tuple[int, int, bool] | None:
+    row = await pool.fetchrow(
+        "SELECT due, done, stale FROM client_weeks WHERE client_id = $1", client
+    )
+    return None if row is None else (row["due"], row["done"], row["stale"])
+
+
+async def store_weeks(pool: asyncpg.Pool) -> None:
+    """What the api's background refresh does (as of ``T0``)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await clients.store_ranking(conn, T0)
+
+
+async def row_week(pool: asyncpg.Pool, client: uuid.UUID) -> tuple[int, int]:
+    """The 7-day compliance the client's roster row shows as of ``T0``."""
+    async with pool.acquire() as conn:
+        row = json.loads(await clients.summary_json(conn, T0, client))
+    return row["compliance_7d"]["due"], row["compliance_7d"]["done"]
+
+
+class TestStoredWeeks:
+    """An event about one of the days of a client's stored 7-day week marks it stale, so
+    the roster row computes the week (and shows the event) until the next refresh."""
+
+    async def test_a_late_event_shows_on_the_row_at_once(
+        self, bus: StreamBus, pool: asyncpg.Pool
+    ) -> None:
+        client = await new_client(bus, pool)
+        yesterday, today = card(client, DAY - timedelta(days=1)), card(client, DAY)
+        await ingest(bus, pool, [yesterday, today])
+        await store_weeks(pool)
+        assert await stored_week(pool, client) == (3, 0, False)
+
+        # About today: not in the week, which stays as stored.
+        await ingest(bus, pool, [checkin(client, DAY), _mark_done(today, 0)])
+        assert await stored_week(pool, client) == (3, 0, False)
+
+        # The answer to yesterday's check-in, late (given without a prompt: due and done).
+        await ingest(bus, pool, [checkin(client, DAY - timedelta(days=1))])
+        assert await stored_week(pool, client) == (3, 0, True)
+        assert await row_week(pool, client) == (4, 1)
+        await store_weeks(pool)
+        assert await stored_week(pool, client) == (4, 1, False)
+
+        # A tap on yesterday's card: its day comes from the card.
+        await ingest(bus, pool, [_mark_done(yesterday, 2)])
+        assert await stored_week(pool, client) == (4, 1, True)
+        assert await row_week(pool, client) == (4, 2)
+
+    async def test_a_late_event_of_a_client_without_a_stored_week_is_only_recorded(
+        self, bus: StreamBus, pool: asyncpg.Pool
+    ) -> None:
+        client = await new_client(bus, pool)
+        await ingest(bus, pool, [checkin(client, DAY - timedelta(days=2))])
+        assert await stored_week(pool, client) is None
+        assert await row_week(pool, client) == (1, 1)
         assert await dead_letters(bus) == []
 
 

@@ -72,3 +72,52 @@ def test_every_migration_downgrades_cleanly_and_upgrades_again() -> None:
         assert asyncio.run(_schema_fingerprint(url)) == migrated
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _seed_weeks(url: str) -> uuid.UUID:
+    """A client with a stored week and rate, as the api's refresh writes them."""
+    conn = await asyncpg.connect(url)
+    try:
+        client = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO clients (id, discord_user_id, display_name, time_zone)"
+            " VALUES ($1, '700000000000000001', 'Busy', 'UTC')",
+            client,
+        )
+        await conn.execute(
+            "INSERT INTO client_weeks (client_id, local_date, due, done, days)"
+            " VALUES ($1, '2026-11-26', 8, 2, '[]')",
+            client,
+        )
+        await conn.execute("INSERT INTO client_rates (client_id, rate) VALUES ($1, 0.25)", client)
+        await conn.execute("INSERT INTO client_rates_state (computed_at) VALUES (now())")
+    finally:
+        await conn.close()
+    return client
+
+
+async def _fetch(url: str, sql: str) -> list[tuple[object, ...]]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
+
+
+def test_the_stored_weeks_come_and_go_without_the_ranking() -> None:
+    name = f"mc_test_weeks_{uuid.uuid4().hex[:8]}"
+    url = _database_url(name)
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(url)
+        client = asyncio.run(_seed_weeks(url))
+        downgrade(url, "0004")
+        assert asyncio.run(_fetch(url, "SELECT to_regclass('client_weeks')")) == [(None,)]
+        ranking = "SELECT client_id, rate FROM client_rates"
+        assert asyncio.run(_fetch(url, ranking)) == [(client, 0.25)]
+        upgrade(url)
+        # The weeks come back empty; rows compute theirs until the api's next refresh.
+        assert asyncio.run(_fetch(url, "SELECT * FROM client_weeks")) == []
+        assert asyncio.run(_fetch(url, ranking)) == [(client, 0.25)]
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -20,6 +20,7 @@ from .bodylimit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from .charts.router import router as charts
 from .clients.ranking import WeeklyRates
 from .clients.router import router as clients
+from .db import keep_session
 from .deliveries.router import router as deliveries
 from .errors import error_responses, install_error_handlers
 from .export.router import router as export
@@ -54,7 +55,7 @@ def create_app(settings: KitSettings | None = None, api: ApiSettings | None = No
         async with open_runtime(SERVICE, settings) as runtime:
             app.state.runtime = runtime
             # min_size=0: the api starts without PostgreSQL and answers 503 until it is back.
-            app.state.pool = await create_pool(settings, min_size=0)
+            app.state.pool = await create_pool(settings, min_size=0, reset=keep_session)
             try:
                 async with contextlib.AsyncExitStack() as consumers:
                     if api.ingest:

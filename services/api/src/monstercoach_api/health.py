@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from monstercoach_kit.health import read_heartbeats
 from monstercoach_kit.runtime import Runtime
 
-from .db import get_pool
+from .db import pool_of
 
 router = APIRouter(tags=["system"])
 
@@ -35,7 +35,7 @@ async def health(request: Request, response: Response) -> Health:
     """Each dependency's state and the last heartbeat of every service."""
     runtime: Runtime = request.app.state.runtime
     postgres, redis_state = await asyncio.gather(
-        _check_postgres(get_pool(request)), _check_redis(runtime)
+        _check_postgres(pool_of(request)), _check_redis(runtime)
     )
     beats = {}
     if redis_state.status == "ok":

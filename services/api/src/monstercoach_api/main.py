@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 import uvicorn
 
@@ -25,6 +27,10 @@ def main(host: str, port: int) -> None:
         app = create_app(settings)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    # What the imports and the app built will live as long as the process: out of the
+    # collector's sight, a full collection looks at what requests create only (it took
+    # 55 ms every ~6 s under load before, each one stalling every request in flight).
+    gc.freeze()
     uvicorn.run(
         app,
         host=host,

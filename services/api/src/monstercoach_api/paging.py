@@ -27,10 +27,11 @@ class Paging:
     offset: int = 0
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0,
 ) -> Paging:
+    # async: a plain function dependency would run in a worker thread (see clock.py).
     return Paging(limit=limit, offset=offset)
 
 

@@ -38,12 +38,18 @@ averaged AS (
     FROM weight_days
 ),
 nutrition AS (
-    SELECT g.day::date AS local_date, count(m.id) AS meals,
-           sum(m.kcal) AS kcal, sum(m.protein_g) AS protein_g
+    SELECT g.day::date AS local_date, coalesce(m.meals, 0) AS meals, m.kcal, m.protein_g
     FROM client AS k
     CROSS JOIN LATERAL generate_series(k.today - $3::int + 1, k.today, interval '1 day') AS g (day)
-    LEFT JOIN meal_logs AS m ON m.client_id = k.id AND m.local_date = g.day::date
-    GROUP BY g.day
+    LEFT JOIN (
+        -- The days' meals first, through the (client_id, local_date) index: joined day by
+        -- day, the plan read every meal the client ever logged and matched each to 28 days.
+        SELECT m.local_date, count(*) AS meals, sum(m.kcal) AS kcal, sum(m.protein_g) AS protein_g
+        FROM client AS k
+        JOIN meal_logs AS m
+          ON m.client_id = k.id AND m.local_date BETWEEN k.today - $3::int + 1 AND k.today
+        GROUP BY m.local_date
+    ) AS m ON m.local_date = g.day::date
 )
 SELECT json_build_object(
     'client_id', k.id,

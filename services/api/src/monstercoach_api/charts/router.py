@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from ..clock import NowDep
-from ..db import ConnectionDep
+from ..db import ReaderDep
 from ..errors import error_responses
 from ..routing import coach_router
 from . import repository
@@ -24,7 +24,7 @@ router = coach_router("charts")
 )
 async def client_charts(
     client_id: UUID,
-    conn: ConnectionDep,
+    conn: ReaderDep,
     now: NowDep,
     days: Annotated[int, Query(ge=7, le=365, description="how many days back")] = 28,
 ) -> Response:

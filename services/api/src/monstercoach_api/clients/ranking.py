@@ -1,21 +1,25 @@
-"""The roster's compliance sort key: every client's 7-day rate, kept up to date in the
-background in ``client_rates`` rather than computed in the request that sorts.
+"""Every client's 7-day window and compliance rate, kept up to date in the background in
+``client_weeks`` and ``client_rates`` rather than computed by the requests that show or
+sort by them.
 
-Sorting by 7-day compliance needs every matching client's figure before the first page
-can be cut: ~35 job-card items per client, 350,000 rows at 10,000 clients (over a second
-of PostgreSQL work, see docs/benchmarks.md). The figure covers complete local days only,
-so it changes when a client's day rolls over or a late answer lands on a past day — not
-from one request to the next. So the rates are stored and served stale-while-revalidate:
-a page sorted by them joins ``client_rates`` as it is, and a request older than ``TTL``
-after the last computation starts one recomputation on its own pooled connection. Only a
-request that finds no ranking ever computed waits; the table outlives the process, so a
-restart does not. The rows on the page are computed fresh in any case, so a coach sees
-current numbers, at worst ordered by figures a minute or two old.
+A roster row shows the client's 7-day compliance and its seven days; sorting by it needs
+every matching client's rate before the first page can be cut (~35 job-card items per
+client, 350,000 rows at 10,000 clients, over a second of PostgreSQL work; see
+docs/benchmarks.md). The window covers complete local days only, so it changes when a
+client's day rolls over or a late event lands on a past day — not from one request to
+the next. So both are stored, by one statement, and served stale-while-revalidate: any
+roster request older than ``TTL`` after the last computation starts one recomputation on
+its own pooled connection and goes on at once. A compliance-sorted page joins the rates
+as they are (at worst a minute or two old); only such a page that finds nothing ever
+computed waits, and the tables outlive the process, so a restart does not. A row reads
+its client's stored week only where it is the window of their local today and not stale
+(the api's ingest marks it stale on an event about one of its days,
+``repository.mark_stale``), and computes it otherwise, so a row is never a day behind.
 
-Several api processes share the table. The transaction that writes it holds an advisory
-lock: a process that finds the lock taken skips its turn (the ranking being written
+Several api processes share the tables. The transaction that writes them holds an
+advisory lock: a process that finds the lock taken skips its turn (what is being written
 serves it too), and one that takes it after another process's recent write adopts that
-ranking instead of computing it again.
+instead of computing it again.
 """
 
 from __future__ import annotations
@@ -43,18 +47,22 @@ class WeeklyRates:
     def __init__(self, ttl: timedelta = TTL) -> None:
         self.ttl = ttl
         self._computed_at: datetime | None = None
-        """The instant ``client_rates`` was computed as of, as far as this process knows."""
+        """The instant the weeks and rates were computed as of, as far as this process
+        knows."""
         self._refresh: asyncio.Task[None] | None = None
 
-    async def ready(self, conn: asyncpg.Connection, pool: asyncpg.Pool, now: datetime) -> None:
-        """Make ``client_rates`` fit for a page read on ``conn`` as of ``now``: start a
-        recomputation if the ranking is stale, and wait for it only if there is none."""
+    async def ready(
+        self, conn: asyncpg.Connection, pool: asyncpg.Pool, now: datetime, *, ranked: bool = True
+    ) -> None:
+        """Make the stored weeks and rates fit for a page read on ``conn`` as of ``now``:
+        start a recomputation if they are stale; wait for it only if the page is sorted by
+        the rates (``ranked``) and there are none (rows compute a week not stored)."""
         if self._computed_at is None:
             self._computed_at = await repository.ranking_computed_at(conn)
         if self._refresh is None and self._stale(now):
             self._refresh = asyncio.create_task(self._recompute(pool, now))
             self._refresh.add_done_callback(self._finished)
-        if self._computed_at is None:
+        if ranked and self._computed_at is None:
             assert self._refresh is not None
             # Shielded: one waiting request that gives up must not cancel it for all.
             await asyncio.shield(self._refresh)
@@ -78,10 +86,10 @@ class WeeklyRates:
 
     async def _recompute(self, pool: asyncpg.Pool, now: datetime) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            # With no ranking at all, a request is waiting: wait for another process's
+            # With no weeks at all, a request may be waiting: wait for another process's
             # write rather than answer it with nothing to sort by.
             if not await repository.lock_ranking(conn, wait=self._computed_at is None):
-                # Another process is writing a ranking as of about now; this one's turn
+                # Another process is writing the weeks as of about now; this one's turn
                 # comes after the TTL rather than on the next request.
                 self._computed_at = now
                 return
@@ -95,8 +103,8 @@ class WeeklyRates:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._refresh = None
         if not task.cancelled() and task.exception() is not None:
-            # The stored ranking stays in use; the next request tries again.
-            log.warning("compliance ranking failed", status="error", exc_info=task.exception())
+            # The stored weeks stay in use; the next request tries again.
+            log.warning("stored weeks refresh failed", status="error", exc_info=task.exception())
 
 
 async def get_weekly_rates(request: Request) -> WeeklyRates:

@@ -5,21 +5,27 @@ filters, sorts and cuts the page (returning only ids) and counts the matching cl
 the other gives those clients their figures set-based, for those ids alone, and returns
 the whole page as JSON that PostgreSQL writes. The endpoint sends that text as it is,
 with no Python model per row (the rows' models and their validation were most of a
-page's cost, see docs/benchmarks.md). Only the compliance sort needs a figure for every
-matching client before it can cut the page: it joins the rates that ``ranking.py`` keeps
-in ``client_rates`` (written here too, see "the compliance ranking" below).
+page's cost, see docs/benchmarks.md).
+
+Each client's 7-day window (due, done and the seven days) is kept in ``client_weeks`` by
+``ranking.py``'s background refresh (written here too, see "the stored weeks" below): a
+row reads it when it is the window of the client's local today and nothing has made it
+stale, and computes it otherwise. The compliance sort, which needs a figure for every
+matching client before it can cut the page, joins the rates the same refresh keeps in
+``client_rates``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from uuid import UUID
 
 import asyncpg
 
-from ..compliance.repository import DAILY_TASKS, DAY_SERIES, TODAYS_CARDS, WEEKLY_RATES, rate_sql
+from ..compliance.repository import DAILY_TASKS, DAY_SERIES, last_week, rate_sql, todays_cards
 from ..errors import ApiError
 from ..paging import Paging
 from .schemas import RosterSort, SortOrder
@@ -61,34 +67,44 @@ LEFT JOIN LATERAL (
            count(*) FILTER (WHERE f.severity = 'medium') AS medium,
            count(*) FILTER (WHERE f.severity = 'low') AS low
     FROM flags AS f
-    WHERE f.client_id = c.id AND f.status <> 'resolved'
+    WHERE f.client_id = r.client_id AND f.status <> 'resolved'
 ) AS fl ON true
 """
-"""Unresolved flags by severity for the client aliased ``c``: a lookup per client (index
+"""Unresolved flags by severity for the client ``r.client_id``: a lookup per client (index
 on client_id), for a page of rows."""
 
 _LOCAL_NOW = _wire_timestamp("r.local_now", "r.utc_offset")
-_LAST_ACTIVITY = _wire_timestamp("(c.last_activity_at AT TIME ZONE 'UTC')", "interval '0'")
+_LAST_ACTIVITY = _wire_timestamp("(r.last_activity_at AT TIME ZONE 'UTC')", "interval '0'")
 
 SUMMARIES = f"""
-roster AS (
-    SELECT p.id AS client_id, p.n, l.local_now::date AS today,
-           l.local_now::date - 7 AS first_day, l.local_now::date - 1 AS last_day,
-           l.local_now, l.local_now - ($1::timestamptz AT TIME ZONE 'UTC') AS utc_offset
+page_days AS (
+    -- Each client on the page in their own day, with their stored week where it is the
+    -- week of their local today and no event about its days came in since it was stored.
+    SELECT p.id AS client_id, p.n, c.display_name, c.discord_user_id, c.status, c.time_zone,
+           c.last_activity_at, l.local_now::date AS today, l.local_now,
+           l.local_now - ($1::timestamptz AT TIME ZONE 'UTC') AS utc_offset,
+           w.client_id IS NOT NULL AS stored, w.due, w.done, w.days
     FROM page AS p
     JOIN clients AS c ON c.id = p.id
     CROSS JOIN LATERAL (SELECT $1::timestamptz AT TIME ZONE c.time_zone AS local_now) AS l
+    LEFT JOIN client_weeks AS w
+      ON w.client_id = c.id AND w.local_date = l.local_now::date AND NOT w.stale
+),
+roster AS (
+    -- The others (new, their day rolled over since the last refresh, a late event): their
+    -- weeks are computed here, as the refresh computes them.
+    SELECT r.client_id, {last_week("r.today")} FROM page_days AS r WHERE NOT r.stored
 ),
 {DAILY_TASKS},
-{TODAYS_CARDS},
 {DAY_SERIES},
+{todays_cards("page_days")},
 summaries AS (
     SELECT r.n, json_build_object(
-        'id', c.id,
-        'display_name', c.display_name,
-        'discord_user_id', c.discord_user_id,
-        'status', c.status,
-        'time_zone', c.time_zone,
+        'id', r.client_id,
+        'display_name', r.display_name,
+        'discord_user_id', r.discord_user_id,
+        'status', r.status,
+        'time_zone', r.time_zone,
         'local_now', {_LOCAL_NOW},
         'job_card', json_build_object(
             'client_id', k.client_id, 'local_date', k.local_date, 'card_id', k.card_id,
@@ -108,26 +124,32 @@ summaries AS (
         'open_flags', json_build_object('high', fl.high, 'medium', fl.medium, 'low', fl.low),
         'last_activity_at', {_LAST_ACTIVITY}
     ) AS body
-    FROM roster AS r
-    JOIN clients AS c ON c.id = r.client_id
+    FROM page_days AS r
     JOIN cards AS k ON k.client_id = r.client_id
-    JOIN series AS s ON s.client_id = r.client_id
+    LEFT JOIN series AS l ON l.client_id = r.client_id
+    CROSS JOIN LATERAL (
+        SELECT coalesce(r.due, l.due) AS due, coalesce(r.done, l.done) AS done,
+               coalesce(r.days, l.days) AS days
+    ) AS s
     CROSS JOIN LATERAL (
         SELECT EXISTS (
-            SELECT 1 FROM checkins AS ck WHERE ck.client_id = c.id AND ck.local_date = r.today
+            SELECT 1 FROM checkins AS ck
+            WHERE ck.client_id = r.client_id AND ck.local_date = r.today
         ) AS answered
     ) AS ci
     LEFT JOIN LATERAL (
         -- 'checkin' is the check-in engine's id in the LST (docs/LST_Master.md).
         SELECT array_agg(f.status) AS statuses
         FROM trigger_fires AS f
-        WHERE f.client_id = c.id AND f.local_date = r.today AND f.engine = 'checkin'
+        WHERE f.client_id = r.client_id AND f.local_date = r.today AND f.engine = 'checkin'
     ) AS p ON true
     {FLAG_COUNTS}
 )
 """
 """Common table expressions over ``page (id, n)`` and the instant ``$1``: ``summaries (n,
-body)``, each client's :class:`ClientSummary` as JSON, as of ``$1`` in their own day."""
+body)``, each client's :class:`ClientSummary` as JSON, as of ``$1`` in their own day. The
+7-day window comes from ``client_weeks`` where its row is for the client's local today
+and not stale, and is computed otherwise (:data:`STORE_WEEKS` stores it the same way)."""
 
 SUMMARY = f"""
 WITH page AS (SELECT $2::uuid AS id, 1 AS n),
@@ -265,10 +287,11 @@ async def roster_page(
     return body
 
 
-# --- the compliance ranking -----------------------------------------------------------------
+# --- the stored weeks ---------------------------------------------------------------------
 
 RANKING_LOCK = 0x4D43_5241_4E4B  # "MCRANK"
-"""Held by the transaction that writes ``client_rates``: one api process at a time."""
+"""Held by the transaction that writes ``client_weeks`` and ``client_rates``: one api
+process at a time."""
 
 
 async def lock_ranking(conn: asyncpg.Connection, *, wait: bool) -> bool:
@@ -282,26 +305,48 @@ async def lock_ranking(conn: asyncpg.Connection, *, wait: bool) -> bool:
 
 
 async def ranking_computed_at(conn: asyncpg.Connection) -> datetime | None:
-    """The instant ``client_rates`` was last computed as of; ``None`` if never."""
+    """The instant the weeks and the ranking were last computed as of; ``None`` if never."""
     at: datetime | None = await conn.fetchval("SELECT computed_at FROM client_rates_state")
     return at
 
 
-STORE_RATES = f"""
-WITH {WEEKLY_RATES},
-upserted AS (
+STORE_WEEKS = f"""
+WITH roster AS (
+    SELECT c.id AS client_id, t.today, {last_week("t.today")}
+    FROM clients AS c
+    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
+),
+{DAILY_TASKS},
+{DAY_SERIES},
+weeks AS (
+    INSERT INTO client_weeks AS w (client_id, local_date, due, done, days)
+    SELECT r.client_id, r.today, s.due, s.done, s.days
+    FROM roster AS r
+    JOIN series AS s ON s.client_id = r.client_id
+    ON CONFLICT (client_id) DO UPDATE SET
+        local_date = EXCLUDED.local_date,
+        due = EXCLUDED.due,
+        done = EXCLUDED.done,
+        days = EXCLUDED.days,
+        stale = false
+    -- Most weeks are the same from one minute to the next: those rows are not rewritten.
+    WHERE w.stale OR w.local_date <> EXCLUDED.local_date OR w.days::text <> EXCLUDED.days::text
+),
+rates AS (
     INSERT INTO client_rates AS w (client_id, rate)
-    SELECT client_id, rate FROM weekly
+    SELECT client_id, done::float8 / due FROM series WHERE due > 0
     ON CONFLICT (client_id) DO UPDATE SET rate = EXCLUDED.rate
-    -- Most rates are the same from one minute to the next: those rows are not rewritten.
     WHERE w.rate IS DISTINCT FROM EXCLUDED.rate
 )
 DELETE FROM client_rates AS w
-WHERE NOT EXISTS (SELECT 1 FROM weekly AS k WHERE k.client_id = w.client_id)
+WHERE NOT EXISTS (SELECT 1 FROM series AS s WHERE s.client_id = w.client_id AND s.due > 0)
 """
-"""Every client's 7-day rate as of ``$1`` into ``client_rates``, in one statement so the
-rates never leave PostgreSQL; a client with nothing due any more loses their row. (The
-DELETE sees the table as it was before the INSERT, whose rows are all in ``weekly``.)"""
+"""Every client's 7-day window as of ``$1`` into ``client_weeks``, and the rate of each
+one with something due into ``client_rates`` (the compliance sort's key; a client with
+nothing due any more loses their row), in one statement, so the two agree and never
+leave PostgreSQL. The windows are the same expressions as a roster row's (a row computes
+its own only where the stored one does not fit). (The DELETE sees ``client_rates`` as it
+was before the INSERT, whose rows all have something due.)"""
 
 STORE_COMPUTED_AT = """
 INSERT INTO client_rates_state (computed_at) VALUES ($1)
@@ -310,10 +355,45 @@ ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at
 
 
 async def store_ranking(conn: asyncpg.Connection, at: datetime) -> None:
-    """Recompute ``client_rates`` as of ``at``; call it in a transaction that holds
-    :data:`RANKING_LOCK`, so the rows and their ``computed_at`` change together."""
-    await conn.execute(STORE_RATES, at)
+    """Recompute ``client_weeks`` and ``client_rates`` as of ``at``; call it in a
+    transaction that holds :data:`RANKING_LOCK`, so the rows and their ``computed_at``
+    change together."""
+    await conn.execute(STORE_WEEKS, at)
     await conn.execute(STORE_COMPUTED_AT, at)
+
+
+MARK_STALE = """
+UPDATE client_weeks AS w SET stale = true
+FROM (
+    SELECT t.client_id, coalesce(t.local_date, j.local_date) AS local_date
+    FROM unnest($1::uuid[], $2::date[], $3::uuid[]) AS t (client_id, local_date, card_id)
+    LEFT JOIN job_cards AS j ON j.id = t.card_id
+) AS e
+WHERE w.client_id = e.client_id AND e.local_date < w.local_date AND NOT w.stale
+"""
+
+
+@dataclass(frozen=True)
+class DayEvent:
+    """Something recorded about one of a client's days: that day, or the job card whose
+    day it is."""
+
+    client_id: UUID
+    local_date: date | None = None
+    card_id: UUID | None = None
+
+
+async def mark_stale(conn: asyncpg.Connection, events: Sequence[DayEvent]) -> None:
+    """Stop serving the stored week of each client with an event about a day before the
+    week's local today (a late answer, a tap on yesterday's card): their rows compute it
+    until the next refresh stores it again. An event about today changes nothing stored."""
+    if events:
+        await conn.execute(
+            MARK_STALE,
+            [e.client_id for e in events],
+            [e.local_date for e in events],
+            [e.card_id for e in events],
+        )
 
 
 # --- one client ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from monstercoach_schemas.types import TimeZoneName
 from ..audit.repository import record
 from ..auth.dependencies import CoachDep
 from ..clock import NowDep
-from ..db import ConnectionDep, PoolDep, without_jit
+from ..db import ConnectionDep, PoolDep, ReaderDep
 from ..errors import error_responses
 from ..filters import values_of
 from ..paging import PagingDep
@@ -38,7 +38,7 @@ ClientNotFound = error_responses(404, 422)
 
 @router.get("", response_model=RosterPage, responses=error_responses(422))
 async def roster_list(
-    conn: ConnectionDep,
+    conn: ReaderDep,
     pool: PoolDep,
     now: NowDep,
     paging: PagingDep,
@@ -69,9 +69,9 @@ async def roster_list(
         search=q,
         flag_severities=values_of(flag_severity),
     )
-    await without_jit(conn)
-    if sort is RosterSort.COMPLIANCE_7D:
-        await weekly.ready(conn, pool, now)
+    # Every page reads the stored weeks (its rows' 7-day windows), so every page keeps
+    # them fresh; only the compliance sort needs the stored rates to exist.
+    await weekly.ready(conn, pool, now, ranked=sort is RosterSort.COMPLIANCE_7D)
     page = await repository.roster_page(
         conn, now, filters, sort, order or DEFAULT_ORDER[sort], paging
     )

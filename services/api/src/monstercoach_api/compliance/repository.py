@@ -14,9 +14,10 @@ local_date)`` indexes, so the cost follows the clients asked for, not the tables
 all sum or list those rows, so they can never disagree.
 
 The roster and the chart are answered with JSON that PostgreSQL builds (no Python model
-per row, see ``clients.repository``): :data:`TODAYS_CARDS` and :data:`DAY_SERIES` are the
+per row, see ``clients.repository``): :func:`todays_cards` and :data:`DAY_SERIES` are the
 same kind of common table expressions for them, and :func:`rate_sql` is
-:attr:`Compliance.rate` in SQL.
+:attr:`Compliance.rate` in SQL. The roster's 7-day window (:func:`last_week`) is also
+stored per client, computed by the same expressions (``clients.ranking``).
 
 Cost: see "Roster latency (api)" in docs/benchmarks.md.
 """
@@ -31,9 +32,14 @@ import asyncpg
 
 from .schemas import ClientCompliance, Compliance
 
-# MATERIALIZED here and in DAY_SERIES: computed once, even when a generic plan's guess
-# of 10 clients puts them inside a nested loop (the 7-day series ran once per client).
-TODAYS_CARDS = """
+
+def todays_cards(over: str) -> str:
+    """A common table expression ``cards`` over the relation ``over (client_id, today)``:
+    each client's job card progress for their local today (a :class:`JobCardProgress`;
+    all zero without a card)."""
+    # MATERIALIZED here and in DAY_SERIES: computed once, even when a generic plan's guess
+    # of 10 clients puts them inside a nested loop (the 7-day series ran once per client).
+    return f"""
 cards AS MATERIALIZED (
     SELECT r.client_id, r.today AS local_date, j.id AS card_id,
            count(i.id) AS total,
@@ -41,14 +47,20 @@ cards AS MATERIALIZED (
            count(i.id) FILTER (WHERE i.status = 'skipped') AS skipped,
            count(i.id) FILTER (WHERE i.status = 'missed') AS missed,
            count(i.id) FILTER (WHERE i.status = 'pending') AS pending
-    FROM roster AS r
+    FROM {over} AS r
     LEFT JOIN job_cards AS j ON j.client_id = r.client_id AND j.local_date = r.today
     LEFT JOIN job_card_items AS i ON i.card_id = j.id
     GROUP BY r.client_id, r.today, j.id
 )
 """
-"""A common table expression over ``roster (client_id, today)``: each client's job card
-progress for their local today (a :class:`JobCardProgress`; all zero without a card)."""
+
+
+def last_week(today: str) -> str:
+    """SQL for the columns ``first_day, last_day`` of the 7-day window as of the local
+    date ``today``: the seven complete days before it. The roster's 7-day compliance, its
+    sparkline and the stored weeks (``client_weeks``) all take their window from here."""
+    return f"{today} - 7 AS first_day, {today} - 1 AS last_day"
+
 
 DAILY_TASKS = """
 items AS (
@@ -141,24 +153,6 @@ series AS MATERIALIZED (
 days)``, each client's days from ``first_day`` to ``last_day`` summed, and one by one as
 a JSON array of :class:`DayCompliance`, oldest first, every day present (``0/0`` when
 nothing was due)."""
-
-
-WEEKLY_RATES = f"""
-roster AS (
-    SELECT c.id AS client_id, t.today - 7 AS first_day, t.today - 1 AS last_day
-    FROM clients AS c
-    CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
-),
-{DAILY_TASKS},
-weekly AS (
-    SELECT client_id, sum(done)::float8 / sum(due) AS rate
-    FROM daily
-    GROUP BY client_id
-    HAVING sum(due) > 0
-)
-"""
-"""Common table expressions over the instant ``$1``: ``weekly (client_id, rate)``, every
-client's 7-day compliance rate; a client with nothing due in the week has no row."""
 
 
 def _ids(client_ids: Sequence[UUID] | None) -> list[UUID] | None:

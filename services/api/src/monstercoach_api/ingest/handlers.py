@@ -15,6 +15,10 @@ order rather than strictly interleaved, which keeps every client's history in or
    gives the same result as strict order.
 5. ``clients.last_activity_at`` from the client's own actions only (answers, logs,
    marks, DMs) — not from anything the system did to them, such as a missed fire.
+6. The stored 7-day windows (``client_weeks``) of the clients with an event about a past
+   day (a late answer, a tap on yesterday's card) are marked stale, so their roster
+   rows compute the week until the next refresh stores it again: a roster row is exact
+   for everything recorded here (decision 0012).
 
 ``fire.missed`` writes nothing here: the scheduler records the miss in its ledger
 (``trigger_fires``, status and reason) in the transaction that decides it, and the
@@ -53,6 +57,7 @@ from monstercoach_schemas.messages import (
     WorkoutLogged,
 )
 
+from ..clients.repository import DayEvent, mark_stale
 from . import repository
 
 M = TypeVar("M")
@@ -106,6 +111,17 @@ def client_action(message: Message) -> tuple[UUID, datetime] | None:
     return None
 
 
+def day_event(message: Message) -> DayEvent | None:
+    """What the message changes in a client's 7-day compliance: the day it is about (a
+    close-out only turns pending items missed, which counts the same)."""
+    match message:
+        case CheckinAnswered(payload=p) | JobCardIssued(payload=p):
+            return DayEvent(p.client_id, local_date=p.local_date)
+        case JobCardItemMarked(payload=p):
+            return DayEvent(p.client_id, card_id=p.card_id)
+    return None
+
+
 def referenced_clients(messages: Sequence[Message]) -> list[UUID]:
     ids = {getattr(message.payload, "client_id", None) for message in messages}
     return [client_id for client_id in ids if client_id is not None]
@@ -123,6 +139,7 @@ async def apply_messages(conn: asyncpg.Connection, messages: Sequence[Message]) 
             await applier(conn, messages)
         actions = [action for message in messages if (action := client_action(message))]
         await repository.bump_last_activity(conn, actions)
+        await mark_stale(conn, [event for message in messages if (event := day_event(message))])
     except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
         # A value the schema accepted but a table constraint refuses: retrying cannot
         # help. (In a batch this first sends every message through alone, so only the
