@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import asyncpg
 from typer.testing import CliRunner
@@ -13,6 +15,17 @@ from monstercoach_kit.migrate import downgrade, upgrade
 from tests.conftest import _admin, _database_url
 
 runner = CliRunner()
+
+
+@contextmanager
+def _throwaway_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _database_url(name)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _schema_fingerprint(url: str, with_version: bool = True) -> list[tuple[str, str]]:
@@ -60,18 +73,13 @@ def test_migrate_reports_an_unreachable_server_without_a_traceback() -> None:
 
 
 def test_every_migration_downgrades_cleanly_and_upgrades_again() -> None:
-    name = f"mc_test_roundtrip_{uuid.uuid4().hex[:8]}"
-    url = _database_url(name)
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
+    with _throwaway_database("mc_test_roundtrip") as url:
         upgrade(url)
         migrated = asyncio.run(_schema_fingerprint(url))
         downgrade(url, "base")
         assert asyncio.run(_schema_fingerprint(url, with_version=False)) == []
         upgrade(url)
         assert asyncio.run(_schema_fingerprint(url)) == migrated
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _seed_weeks(url: str) -> uuid.UUID:
@@ -105,10 +113,7 @@ async def _fetch(url: str, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_the_stored_weeks_come_and_go_without_the_ranking() -> None:
-    name = f"mc_test_weeks_{uuid.uuid4().hex[:8]}"
-    url = _database_url(name)
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
+    with _throwaway_database("mc_test_weeks") as url:
         upgrade(url)
         client = asyncio.run(_seed_weeks(url))
         downgrade(url, "0004")
@@ -119,5 +124,3 @@ def test_the_stored_weeks_come_and_go_without_the_ranking() -> None:
         # The weeks come back empty; rows compute theirs until the api's next refresh.
         assert asyncio.run(_fetch(url, "SELECT * FROM client_weeks")) == []
         assert asyncio.run(_fetch(url, ranking)) == [(client, 0.25)]
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
