@@ -12,8 +12,9 @@ api's own CPU on a bare request, on the same two cores (``--client httpx`` keeps
 for comparison). At each size it times, after a warm-up:
 
 * bare: ``GET /auth/me`` — routing, rate limit, session cookie, JSON; no database;
-* roster: ``GET /clients`` (50 a page, the pages cycling) sorted by name, and sorted
-  by 7-day compliance (every client's stored rate, recomputed in the background);
+* roster: ``GET /clients`` (50 a page, the pages cycling) sorted by name, by 7-day
+  compliance (every client's stored rate, recomputed in the background), and most
+  flagged first (Battle Station's default view);
 * chart: ``GET /clients/{id}/charts`` (28 days), over every client in turn;
 * once, first: the compliance sort with no rates ever stored (cold: it waits for them);
 
@@ -97,8 +98,9 @@ async def load(url: str, first: int, count: int, base: DemoData) -> float:
             await write_demo(conn, data)
             # The ranking and the weeks stored at the last size would serve this one's first
             # compliance sort: without them, that request is cold again (it waits for the
-            # computation).
-            await conn.execute("TRUNCATE client_weeks, client_rates, client_rates_state")
+            # computation). Every client keeps their roster_keys row, rate unknown.
+            await conn.execute("TRUNCATE client_weeks, client_rates_state")
+            await conn.execute("UPDATE roster_keys SET rate = NULL")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -360,6 +362,9 @@ async def run_size(api: Api, url: str, clients: int, requests: int, kind: str) -
         "bare (/auth/me)": cycle(["/auth/me"]),
         "roster, by name": cycle(pages),
         "roster, by 7-day compliance": cycle([f"{p}&sort=compliance_7d" for p in pages]),
+        "roster, most flagged first (the default)": cycle(
+            [f"{p}&sort=open_flags&order=desc" for p in pages]
+        ),
         "chart (28 days)": cycle([f"/clients/{client_id}/charts" for client_id in ids]),
     }
     results = []
@@ -372,6 +377,10 @@ async def run_size(api: Api, url: str, clients: int, requests: int, kind: str) -
         cookies = client.cookies
     admin = await asyncpg.connect(url)
     try:
+        # That first computation rewrote every client's rate: what autovacuum does within
+        # a minute of it (roster_keys is vacuumed after 50 changed rows, migration 0006),
+        # so that the timed pages read the steady state, not the minute after a refresh.
+        await admin.execute("VACUUM roster_keys")
         for concurrency in CONCURRENCY:
             async with getters(kind, api.base, cookies, concurrency) as gets:
                 for name, paths in scenarios.items():
@@ -429,6 +438,7 @@ async def main(sizes: list[int], requests: int, kind: str) -> None:
 TARGET_P95_MS = {
     "roster, by name": 50.0,
     "roster, by 7-day compliance": 50.0,
+    "roster, most flagged first (the default)": 50.0,
     "chart (28 days)": 30.0,
 }
 """Issue 5's targets, at 1,000 clients and 16 concurrent requests."""

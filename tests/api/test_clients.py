@@ -31,6 +31,8 @@ from .helpers import invalid_fields
 from .records import AT, add_card, add_checkin, add_client, add_flag, add_prompt
 
 ALMA_SEEN = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+EVERY_STATUS = {"status": ["onboarding", "active", "paused", "archived"]}
+"""A filter that keeps every client."""
 CY_SEEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
@@ -144,6 +146,7 @@ class TestRoster:
             ("open_flags", "asc", ["bo", "Cy", "Alma"]),
         ],
     )
+    @pytest.mark.parametrize("everyone", [{}, EVERY_STATUS], ids=["whole roster", "filtered"])
     async def test_sorts(
         self,
         coach: httpx.AsyncClient,
@@ -151,9 +154,48 @@ class TestRoster:
         sort: str,
         order: str | None,
         expected: list[str],
+        everyone: dict[str, Any],
     ) -> None:
-        params = {"sort": sort} | ({"order": order} if order else {})
+        # The whole roster is one statement and a filtered one two (repository): a filter
+        # that keeps everyone must give the same page.
+        params = {"sort": sort} | ({"order": order} if order else {}) | everyone
         assert await names(coach, **params) == expected
+
+    @pytest.mark.parametrize("everyone", [{}, EVERY_STATUS], ids=["whole roster", "filtered"])
+    @pytest.mark.parametrize("sort", ["name", "compliance_7d", "last_activity", "open_flags"])
+    async def test_pages_follow_the_order_in_both_directions(
+        self,
+        coach: httpx.AsyncClient,
+        roster: dict[str, uuid.UUID],
+        sort: str,
+        everyone: dict[str, Any],
+    ) -> None:
+        for order in ("asc", "desc"):
+            params = {"sort": sort, "order": order} | everyone
+            whole = await names(coach, **params)
+            pages = [await names(coach, **params, limit=2, offset=offset) for offset in (0, 2)]
+            assert pages == [whole[:2], whole[2:]]
+
+    async def test_a_new_client_is_on_the_roster_at_once_and_last_by_compliance(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        # Rank once, so the compliance sort reads stored rates the newcomer is not in yet.
+        assert await names(coach, sort="compliance_7d") == ["Alma", "bo", "Cy"]
+        async with pool.acquire() as conn:
+            await add_client(conn, "Ada")
+            await add_client(conn, "Zed")
+        for everyone in ({}, EVERY_STATUS):
+            assert await names(coach, **everyone) == ["Ada", "Alma", "bo", "Cy", "Zed"]
+            by_rate = await names(coach, sort="compliance_7d", order="desc", **everyone)
+            assert by_rate == ["bo", "Alma", "Ada", "Cy", "Zed"]
+
+    async def test_a_renamed_client_moves_in_the_name_order_at_once(
+        self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
+    ) -> None:
+        response = await coach.patch(f"/clients/{roster['alma']}", json={"display_name": "Zoe"})
+        assert response.status_code == 200
+        assert await names(coach) == ["bo", "Cy", "Zoe"]
+        assert await names(coach, **EVERY_STATUS) == ["bo", "Cy", "Zoe"]
 
     async def test_equal_names_keep_one_order_by_id_in_both_directions(
         self, coach: httpx.AsyncClient, pool: asyncpg.Pool
@@ -338,7 +380,7 @@ class TestStatus:
 
 
 async def stored_rates(pool: asyncpg.Pool) -> dict[uuid.UUID, float]:
-    rows = await pool.fetch("SELECT client_id, rate FROM client_rates")
+    rows = await pool.fetch("SELECT client_id, rate FROM roster_keys WHERE rate IS NOT NULL")
     return {row["client_id"]: row["rate"] for row in rows}
 
 
@@ -366,7 +408,7 @@ class TestComplianceRanking:
     ) -> None:
         # Not the clients' figures (Alma 0.5, bo 1.0, Cy nothing due): the stored ones.
         await pool.executemany(
-            "INSERT INTO client_rates (client_id, rate) VALUES ($1, $2)",
+            "UPDATE roster_keys SET rate = $2 WHERE client_id = $1",
             [(roster["bo"], 0.1), (roster["cy"], 0.9)],
         )
         await pool.execute("INSERT INTO client_rates_state (computed_at) VALUES ($1)", AT)
@@ -398,7 +440,7 @@ class TestComplianceRanking:
             await refresh
         assert await names(coach, sort="compliance_7d") == ["Cy", "Alma", "bo"]
 
-    async def test_a_refresh_rewrites_the_rates_and_drops_clients_with_nothing_due(
+    async def test_a_refresh_rewrites_the_rates_and_clears_those_with_nothing_due(
         self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
     ) -> None:
         rates = WeeklyRates()

@@ -82,22 +82,33 @@ def test_every_migration_downgrades_cleanly_and_upgrades_again() -> None:
         assert asyncio.run(_schema_fingerprint(url)) == migrated
 
 
-async def _seed_weeks(url: str) -> uuid.UUID:
-    """A client with a stored week and rate, as the api's refresh writes them."""
+async def _add_client(url: str, name: str, discord_id: str) -> uuid.UUID:
     conn = await asyncpg.connect(url)
     try:
         client = uuid.uuid4()
         await conn.execute(
             "INSERT INTO clients (id, discord_user_id, display_name, time_zone)"
-            " VALUES ($1, '700000000000000001', 'Busy', 'UTC')",
+            " VALUES ($1, $2, $3, 'UTC')",
             client,
+            discord_id,
+            name,
         )
+        return client
+    finally:
+        await conn.close()
+
+
+async def _seed_weeks(url: str) -> uuid.UUID:
+    """A client with a stored week and rate, as the api's refresh writes them."""
+    client = await _add_client(url, "Busy", "700000000000000001")
+    conn = await asyncpg.connect(url)
+    try:
         await conn.execute(
             "INSERT INTO client_weeks (client_id, local_date, due, done, days)"
             " VALUES ($1, '2026-11-26', 8, 2, '[]')",
             client,
         )
-        await conn.execute("INSERT INTO client_rates (client_id, rate) VALUES ($1, 0.25)", client)
+        await conn.execute("UPDATE roster_keys SET rate = 0.25 WHERE client_id = $1", client)
         await conn.execute("INSERT INTO client_rates_state (computed_at) VALUES (now())")
     finally:
         await conn.close()
@@ -120,7 +131,28 @@ def test_the_stored_weeks_come_and_go_without_the_ranking() -> None:
         assert asyncio.run(_fetch(url, "SELECT to_regclass('client_weeks')")) == [(None,)]
         ranking = "SELECT client_id, rate FROM client_rates"
         assert asyncio.run(_fetch(url, ranking)) == [(client, 0.25)]
-        upgrade(url)
+        upgrade(url, "0005")
         # The weeks come back empty; rows compute theirs until the api's next refresh.
         assert asyncio.run(_fetch(url, "SELECT * FROM client_weeks")) == []
         assert asyncio.run(_fetch(url, ranking)) == [(client, 0.25)]
+
+
+def test_the_roster_keys_cover_every_client_and_give_back_only_the_rates() -> None:
+    keys = "SELECT client_id, name_key, rate FROM roster_keys ORDER BY name_key"
+    with _throwaway_database("mc_test_keys") as url:
+        upgrade(url, "0005")
+        rated = asyncio.run(_add_client(url, "Busy Bee", "700000000000000001"))
+        unrated = asyncio.run(_add_client(url, "Quiet Owl", "700000000000000002"))
+        asyncio.run(
+            _fetch(url, f"INSERT INTO client_rates (client_id, rate) VALUES ('{rated}', 0.25)")
+        )
+        upgrade(url)
+        # Every client, the one without a rate too, with the name key for the sorts.
+        assert asyncio.run(_fetch(url, keys)) == [
+            (rated, "busy bee", 0.25),
+            (unrated, "quiet owl", None),
+        ]
+        downgrade(url, "0005")
+        # client_rates again: only the clients with a rate.
+        ranking = "SELECT client_id, rate FROM client_rates"
+        assert asyncio.run(_fetch(url, ranking)) == [(rated, 0.25)]

@@ -1,18 +1,20 @@
 """All SQL of the clients domain: the roster page, summaries, profiles, status.
 
-A roster page is two statements, so that its cost follows the page, not the roster: one
-filters, sorts and cuts the page (returning only ids) and counts the matching clients;
-the other gives those clients their figures set-based, for those ids alone, and returns
-the whole page as JSON that PostgreSQL writes. The endpoint sends that text as it is,
-with no Python model per row (the rows' models and their validation were most of a
-page's cost, see docs/benchmarks.md).
+A roster page's cost follows the page, not the roster. Its order comes from
+``roster_keys``, a narrow row per client with the sort keys (the name key, kept by
+triggers on ``clients``, and the 7-day rate): the ids on the page are read from an index
+in order, up to offset + limit, and only those clients get their figures, set-based, as
+JSON that PostgreSQL writes. The endpoint sends that text as it is, with no Python model
+per row (the rows' models and their validation were most of a page's cost, see
+docs/benchmarks.md). The whole roster (no filter) is one statement with one generic
+plan; a filtered one is two: one planned for its filters that cuts the page (returning
+only ids) and counts the matching clients, the other the rows, whose plan never changes.
 
 Each client's 7-day window (due, done and the seven days) is kept in ``client_weeks`` by
 ``ranking.py``'s background refresh (written here too, see "the stored weeks" below): a
 row reads it when it is the window of the client's local today and nothing has made it
-stale, and computes it otherwise. The compliance sort, which needs a figure for every
-matching client before it can cut the page, joins the rates the same refresh keeps in
-``client_rates``.
+stale, and computes it otherwise. The same refresh writes the rates into
+``roster_keys``.
 """
 
 from __future__ import annotations
@@ -181,18 +183,28 @@ WHERE ($1::text[] IS NULL OR c.status = ANY ($1::text[]))
 
 @dataclass(frozen=True)
 class _Sort:
+    key: str
+    """The sort key over ``roster_keys AS k`` (and ``clients AS c``, ``join``); ``{dir}`` is
+    filled in."""
     join: str = ""
-    """Joined onto the client ``c``."""
-    columns: str = ""
-    """What the join adds to each row, for ``key``."""
-    key: str = ""
-    """The sort key over the row's columns; ``{dir}`` is filled in."""
+    """Joined onto the keys ``k``."""
+    reads_clients: bool = False
+    """Whether ``key`` needs the client's row even when nothing filters the roster."""
 
+
+# Ties go to the name, then the id (in both directions: equal names keep one order). k's
+# indexes hold the first two sorts' orders, each direction, so those pages are read
+# index-only, in order, up to offset + limit.
+_BY_NAME = "k.name_key, k.client_id"
 
 _SORTS: dict[RosterSort, _Sort] = {
-    RosterSort.NAME: _Sort(key="lower(display_name) {dir}"),
+    RosterSort.NAME: _Sort(key="k.name_key {dir}, k.client_id"),
+    # Nothing due (or not computed yet) is no evidence either way: last in both directions.
+    RosterSort.COMPLIANCE_7D: _Sort(key=f"k.rate {{dir}} NULLS LAST, {_BY_NAME}"),
     # Never active counts as the longest silence.
-    RosterSort.LAST_ACTIVITY: _Sort(key="coalesce(last_activity_at, '-infinity') {dir}"),
+    RosterSort.LAST_ACTIVITY: _Sort(
+        key=f"coalesce(c.last_activity_at, '-infinity') {{dir}}, {_BY_NAME}", reads_clients=True
+    ),
     RosterSort.OPEN_FLAGS: _Sort(
         # Grouped once rather than FLAG_COUNTS' lookup per client: every client is sorted.
         join="""
@@ -204,60 +216,78 @@ _SORTS: dict[RosterSort, _Sort] = {
             FROM flags AS f
             WHERE f.status <> 'resolved'
             GROUP BY f.client_id
-        ) AS fl ON fl.client_id = c.id
+        ) AS fl ON fl.client_id = k.client_id
         """,
-        columns=", coalesce(fl.high, 0) AS high, coalesce(fl.medium, 0) AS medium,"
-        " coalesce(fl.low, 0) AS low",
-        key="high {dir}, medium {dir}, low {dir}",
-    ),
-    RosterSort.COMPLIANCE_7D: _Sort(
-        # Every client's stored rate (ranking.py); a client without a row has no rate.
-        join="LEFT JOIN client_rates AS w ON w.client_id = c.id",
-        columns=", w.rate",
-        # Nothing due is no evidence either way: last in both directions.
-        key="rate {dir} NULLS LAST",
+        key="coalesce(fl.high, 0) {dir}, coalesce(fl.medium, 0) {dir},"
+        f" coalesce(fl.low, 0) {{dir}}, {_BY_NAME}",
     ),
 }
 
 
-@lru_cache(maxsize=len(_SORTS) * len(SortOrder))
-def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
-    """The page statement for one sort, built from the constants above only: the ids on
-    the page, in order (a top-N sort of the matching clients), and how many match (a
-    separate count, which needs the filters only, not what the sort joins in; a window
-    ``count(*) OVER ()`` would make the page sort every matching client)."""
+def _page_ids(sort: RosterSort, order: SortOrder, *, filtered: bool, limit: int) -> str:
+    """SQL for the array of the ids on the page, in order: every client has a row in
+    ``roster_keys`` (migration 0006), joined to their ``clients`` row only where the
+    filters or the sort need it. ``limit`` is the number of the parameter holding the
+    page's limit; the offset's is the next."""
     chosen = _SORTS[sort]
     direction = "ASC" if order is SortOrder.ASC else "DESC"
-    order_by = f"{chosen.key.format(dir=direction)}, lower(display_name), id"
+    clients = "JOIN clients AS c ON c.id = k.client_id" if filtered or chosen.reads_clients else ""
+    return f"""array(
+        SELECT k.client_id
+        FROM roster_keys AS k
+        {clients}
+        {chosen.join}
+        {_FILTERS if filtered else ""}
+        ORDER BY {chosen.key.format(dir=direction)}
+        LIMIT ${limit} OFFSET ${limit + 1}
+    )"""
+
+
+def _page_json(page: str, total: str, limit: int) -> str:
+    """A :class:`RosterPage` as JSON, as of ``$1``: the rows of the ids in the array
+    ``page``, in that order, ``total`` matching clients, and the parameters ``$limit``
+    and ``$limit + 1`` as its limit and offset."""
+    return f"""
+    WITH page AS (SELECT id, n FROM unnest({page}) WITH ORDINALITY AS p (id, n)),
+    {SUMMARIES}
+    SELECT json_build_object(
+        'items', coalesce((SELECT json_agg(body ORDER BY n) FROM summaries), '[]'::json),
+        'total', {total},
+        'limit', ${limit}::int,
+        'offset', ${limit + 1}::int
+    )::text
+    """
+
+
+@lru_cache(maxsize=len(_SORTS) * len(SortOrder))
+def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
+    """The page statement of a filtered roster, for one sort: the ids on the page, in
+    order, and how many clients match (a separate count, which needs the filters only,
+    not what the sort joins in; a window ``count(*) OVER ()`` would make the page sort
+    every matching client). Planned for its filters on every request: which plan is best
+    depends on how many clients they leave."""
     limit = FILTER_PARAMS + 1
     return f"""
-    WITH matched AS (
-        SELECT c.id, c.display_name, c.last_activity_at{chosen.columns}
-        FROM clients AS c
-        {chosen.join}
-        {_FILTERS}
-        ORDER BY {order_by}
-        LIMIT ${limit} OFFSET ${limit + 1}
-    )
-    SELECT array(SELECT id FROM matched ORDER BY {order_by}) AS ids,
+    SELECT {_page_ids(sort, order, filtered=True, limit=limit)} AS ids,
            (SELECT count(*) FROM clients AS c {_FILTERS}) AS total
     """
 
 
-ROSTER_ROWS = f"""
-WITH page AS (SELECT id, n FROM unnest($2::uuid[]) WITH ORDINALITY AS p (id, n)),
-{SUMMARIES}
-SELECT json_build_object(
-    'items', coalesce((SELECT json_agg(body ORDER BY n) FROM summaries), '[]'::json),
-    'total', $3::int,
-    'limit', $4::int,
-    'offset', $5::int
-)::text
-"""
-"""A :class:`RosterPage` as JSON: the rows of the clients ``$2`` in that order, as of
-``$1``. Apart from the page statement so that PostgreSQL can keep one generic plan for
-it (its shape never changes; planning it cost 1.3 ms a request), while the page
-statement is planned for its filters each time."""
+ROSTER_ROWS = _page_json("$2::uuid[]", "$3::int", limit=4)
+"""The rows of the clients ``$2`` in that order as of ``$1`` (a filtered roster's second
+statement). Apart from the page statement so that PostgreSQL can keep one generic plan
+for it (its shape never changes; planning it cost 1.3 ms a request)."""
+
+
+@lru_cache(maxsize=len(_SORTS) * len(SortOrder))
+def whole_roster_query(sort: RosterSort, order: SortOrder) -> str:
+    """The page of the whole roster (no filter: Battle Station's default view) as of
+    ``$1``, limit ``$2``, offset ``$3``, in one statement: nothing in it depends on a
+    filter, so one generic plan serves every page (index-only for the name and
+    compliance sorts) and the page costs one round trip instead of two."""
+    return _page_json(
+        _page_ids(sort, order, filtered=False, limit=2), "(SELECT count(*) FROM clients)", limit=2
+    )
 
 
 async def roster_page(
@@ -270,6 +300,11 @@ async def roster_page(
 ) -> str:
     """The page as JSON (a :class:`RosterPage`), its rows as of ``at``: how many clients
     match the filters, and those on the page in order."""
+    if filters == RosterFilters():
+        body: str = await conn.fetchval(
+            whole_roster_query(sort, order), at, paging.limit, paging.offset
+        )
+        return body
     search = None if filters.search is None else _like_escaped(filters.search)
     page = await conn.fetchrow(
         roster_page_query(sort, order),
@@ -281,7 +316,7 @@ async def roster_page(
         paging.limit,
         paging.offset,
     )
-    body: str = await conn.fetchval(
+    body = await conn.fetchval(
         ROSTER_ROWS, at, page["ids"], page["total"], paging.limit, paging.offset
     )
     return body
@@ -290,8 +325,8 @@ async def roster_page(
 # --- the stored weeks ---------------------------------------------------------------------
 
 RANKING_LOCK = 0x4D43_5241_4E4B  # "MCRANK"
-"""Held by the transaction that writes ``client_weeks`` and ``client_rates``: one api
-process at a time."""
+"""Held by the transaction that writes ``client_weeks`` and the rates in ``roster_keys``:
+one api process at a time."""
 
 
 async def lock_ranking(conn: asyncpg.Connection, *, wait: bool) -> bool:
@@ -331,22 +366,20 @@ weeks AS (
         stale = false
     -- Most weeks are the same from one minute to the next: those rows are not rewritten.
     WHERE w.stale OR w.local_date <> EXCLUDED.local_date OR w.days::text <> EXCLUDED.days::text
-),
-rates AS (
-    INSERT INTO client_rates AS w (client_id, rate)
-    SELECT client_id, done::float8 / due FROM series WHERE due > 0
-    ON CONFLICT (client_id) DO UPDATE SET rate = EXCLUDED.rate
-    WHERE w.rate IS DISTINCT FROM EXCLUDED.rate
 )
-DELETE FROM client_rates AS w
-WHERE NOT EXISTS (SELECT 1 FROM series AS s WHERE s.client_id = w.client_id AND s.due > 0)
+UPDATE roster_keys AS k SET rate = s.rate
+FROM (
+    SELECT client_id, CASE WHEN due > 0 THEN done::float8 / due END AS rate FROM series
+) AS s
+WHERE k.client_id = s.client_id AND k.rate IS DISTINCT FROM s.rate
 """
-"""Every client's 7-day window as of ``$1`` into ``client_weeks``, and the rate of each
-one with something due into ``client_rates`` (the compliance sort's key; a client with
-nothing due any more loses their row), in one statement, so the two agree and never
-leave PostgreSQL. The windows are the same expressions as a roster row's (a row computes
-its own only where the stored one does not fit). (The DELETE sees ``client_rates`` as it
-was before the INSERT, whose rows all have something due.)"""
+"""Every client's 7-day window as of ``$1`` into ``client_weeks``, and its rate into
+``roster_keys`` (the compliance sort's key; null when nothing is due), in one statement,
+so the two agree and never leave PostgreSQL. The windows are the same expressions as a
+roster row's (a row computes its own only where the stored one does not fit). Every
+client has a ``roster_keys`` row from the moment they are added (a trigger on
+``clients``, migration 0006); one added since this started keeps a null rate until the
+next refresh."""
 
 STORE_COMPUTED_AT = """
 INSERT INTO client_rates_state (computed_at) VALUES ($1)
@@ -355,7 +388,7 @@ ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at
 
 
 async def store_ranking(conn: asyncpg.Connection, at: datetime) -> None:
-    """Recompute ``client_weeks`` and ``client_rates`` as of ``at``; call it in a
+    """Recompute ``client_weeks`` and the rates as of ``at``; call it in a
     transaction that holds :data:`RANKING_LOCK`, so the rows and their ``computed_at``
     change together."""
     await conn.execute(STORE_WEEKS, at)
