@@ -2226,6 +2226,10 @@ export interface operations {
     roster_list: {
         parameters: {
             query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description rows to skip */
+                offset?: number;
                 /** @description any of */
                 status?: components["schemas"]["ClientStatus"][] | null;
                 /** @description clients with an unresolved flag of any of these severities */
@@ -2237,10 +2241,6 @@ export interface operations {
                 sort?: components["schemas"]["RosterSort"];
                 /** @description default: name asc, compliance_7d asc, last_activity asc (quietest first), open_flags desc */
                 order?: components["schemas"]["SortOrder"] | null;
-                /** @description page size */
-                limit?: number;
-                /** @description rows to skip */
-                offset?: number;
             };
             header?: never;
             path?: never;

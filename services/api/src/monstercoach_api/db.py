@@ -30,16 +30,6 @@ def pool_of(request: Request) -> asyncpg.Pool:
     return pool
 
 
-async def get_pool(request: Request) -> asyncpg.Pool:
-    # async although it awaits nothing: FastAPI runs a plain function dependency in a
-    # worker thread, a hop that costs more than the lookup.
-    return pool_of(request)
-
-
-PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
-"""For work outside the request's transaction (see ``clients.ranking``)."""
-
-
 async def _acquire(request: Request) -> tuple[asyncpg.Pool, asyncpg.Connection]:
     pool = pool_of(request)
     try:

@@ -27,12 +27,22 @@ class Paging:
     offset: int = 0
 
 
-async def paging(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0,
-) -> Paging:
+class PageQuery(BaseModel):
+    """``?limit=&offset=`` as a query-parameter model: one pydantic validation for the
+    lot, rather than FastAPI's handling of each parameter (an endpoint whose parameters
+    are all one such model, the roster's, extends it)."""
+
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description="page size")
+    offset: int = Field(0, ge=0, le=1_000_000, description="rows to skip")
+
+    @property
+    def paging(self) -> Paging:
+        return Paging(limit=self.limit, offset=self.offset)
+
+
+async def paging(query: Annotated[PageQuery, Query()]) -> Paging:
     # async: a plain function dependency would run in a worker thread (see clock.py).
-    return Paging(limit=limit, offset=offset)
+    return query.paging
 
 
 PagingDep = Annotated[Paging, Depends(paging)]

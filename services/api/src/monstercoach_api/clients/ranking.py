@@ -1,5 +1,5 @@
 """Every client's 7-day window and compliance rate, kept up to date in the background in
-``client_weeks`` and ``client_rates`` rather than computed by the requests that show or
+``client_weeks`` and ``roster_keys`` rather than computed by the requests that show or
 sort by them.
 
 A roster row shows the client's 7-day compliance and its seven days; sorting by it needs
@@ -9,7 +9,7 @@ docs/benchmarks.md). The window covers complete local days only, so it changes w
 client's day rolls over or a late event lands on a past day — not from one request to
 the next. So both are stored, by one statement, and served stale-while-revalidate: any
 roster request older than ``TTL`` after the last computation starts one recomputation on
-its own pooled connection and goes on at once. A compliance-sorted page joins the rates
+its own pooled connection and goes on at once. A compliance-sorted page reads the rates
 as they are (at worst a minute or two old); only such a page that finds nothing ever
 computed waits, and the tables outlive the process, so a restart does not. A row reads
 its client's stored week only where it is the window of their local today and not stale
@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Request
 
 from monstercoach_kit.log import get_logger
 
@@ -107,11 +106,6 @@ class WeeklyRates:
             log.warning("stored weeks refresh failed", status="error", exc_info=task.exception())
 
 
-async def get_weekly_rates(request: Request) -> WeeklyRates:
-    # async although it awaits nothing: FastAPI runs a plain function dependency in a
-    # worker thread, a hop that cost more than the lookup on every roster request.
+def weekly_rates(request: Request) -> WeeklyRates:
     rates: WeeklyRates = request.app.state.weekly_rates
     return rates
-
-
-WeeklyRatesDep = Annotated[WeeklyRates, Depends(get_weekly_rates)]

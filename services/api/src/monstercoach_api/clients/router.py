@@ -5,29 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, Response
-
-from monstercoach_schemas.domain import ClientStatus, FlagSeverity
-from monstercoach_schemas.types import TimeZoneName
+from fastapi import Query, Request, Response
 
 from ..audit.repository import record
 from ..auth.dependencies import CoachDep
 from ..clock import NowDep
-from ..db import ConnectionDep, PoolDep, ReaderDep
+from ..db import ConnectionDep, ReaderDep, pool_of
 from ..errors import error_responses
 from ..filters import values_of
-from ..paging import PagingDep
 from ..routing import coach_router
 from . import repository, service
-from .ranking import WeeklyRatesDep
+from .ranking import weekly_rates
 from .schemas import (
     DEFAULT_ORDER,
     ClientDetail,
     ClientProfile,
     ClientUpdate,
     RosterPage,
+    RosterQuery,
     RosterSort,
-    SortOrder,
     StatusChange,
 )
 
@@ -38,43 +34,24 @@ ClientNotFound = error_responses(404, 422)
 
 @router.get("", response_model=RosterPage, responses=error_responses(422))
 async def roster_list(
-    conn: ReaderDep,
-    pool: PoolDep,
-    now: NowDep,
-    paging: PagingDep,
-    weekly: WeeklyRatesDep,
-    status: Annotated[list[ClientStatus] | None, Query(description="any of")] = None,
-    flag_severity: Annotated[
-        list[FlagSeverity] | None,
-        Query(description="clients with an unresolved flag of any of these severities"),
-    ] = None,
-    time_zone: Annotated[list[TimeZoneName] | None, Query(description="any of")] = None,
-    q: Annotated[
-        str | None,
-        Query(min_length=1, max_length=80, description="part of the name, or a Discord id"),
-    ] = None,
-    sort: RosterSort = RosterSort.NAME,
-    order: Annotated[
-        SortOrder | None,
-        Query(
-            description="default: name asc, compliance_7d asc, last_activity asc (quietest "
-            "first), open_flags desc"
-        ),
-    ] = None,
+    request: Request, conn: ReaderDep, now: NowDep, query: Annotated[RosterQuery, Query()]
 ) -> Response:
     """The roster: each client at a glance, filtered, searched, sorted and paged."""
     filters = repository.RosterFilters(
-        statuses=values_of(status),
-        time_zones=time_zone,
-        search=q,
-        flag_severities=values_of(flag_severity),
+        statuses=values_of(query.status),
+        time_zones=query.time_zone,
+        search=query.q,
+        flag_severities=values_of(query.flag_severity),
     )
     # Every page reads the stored weeks (its rows' 7-day windows), so every page keeps
-    # them fresh; only the compliance sort needs the stored rates to exist.
-    await weekly.ready(conn, pool, now, ranked=sort is RosterSort.COMPLIANCE_7D)
-    page = await repository.roster_page(
-        conn, now, filters, sort, order or DEFAULT_ORDER[sort], paging
+    # them fresh; only the compliance sort needs the stored rates to exist. The app's
+    # state is read here rather than through dependencies: each dependency cost the
+    # busiest request ~0.1 ms of FastAPI's work (docs/benchmarks.md).
+    await weekly_rates(request).ready(
+        conn, pool_of(request), now, ranked=query.sort is RosterSort.COMPLIANCE_7D
     )
+    order = query.order or DEFAULT_ORDER[query.sort]
+    page = await repository.roster_page(conn, now, filters, query.sort, order, query.paging)
     # PostgreSQL built the JSON (tests hold it to RosterPage): sent as it is, rather than
     # parsed into models and validated again against response_model on the way out.
     return Response(page, media_type="application/json")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monstercoach_schemas.domain import ClientStatus, Goal, Targets, Weekday
+from monstercoach_schemas.domain import ClientStatus, FlagSeverity, Goal, Targets, Weekday
 from monstercoach_schemas.types import (
     DiscordId,
     DisplayName,
@@ -18,7 +18,7 @@ from monstercoach_schemas.types import (
 )
 
 from ..compliance.schemas import Compliance, DayCompliance, JobCardProgress
-from ..paging import Page
+from ..paging import Page, PageQuery
 
 
 class RosterSort(StrEnum):
@@ -40,6 +40,27 @@ DEFAULT_ORDER = {
     RosterSort.LAST_ACTIVITY: SortOrder.ASC,
     RosterSort.OPEN_FLAGS: SortOrder.DESC,
 }
+
+
+class RosterQuery(PageQuery):
+    """The roster's query parameters, all in one model: the roster is Battle Station's
+    busiest request, and FastAPI's handling of each parameter and dependency apart cost
+    more than the page's own work in the api (docs/benchmarks.md)."""
+
+    status: list[ClientStatus] | None = Field(None, description="any of")
+    flag_severity: list[FlagSeverity] | None = Field(
+        None, description="clients with an unresolved flag of any of these severities"
+    )
+    time_zone: list[TimeZoneName] | None = Field(None, description="any of")
+    q: str | None = Field(
+        None, min_length=1, max_length=80, description="part of the name, or a Discord id"
+    )
+    sort: RosterSort = RosterSort.NAME
+    order: SortOrder | None = Field(
+        None,
+        description="default: name asc, compliance_7d asc, last_activity asc (quietest "
+        "first), open_flags desc",
+    )
 
 
 class CheckinToday(StrEnum):
