@@ -189,6 +189,61 @@ class TestRoster:
             by_rate = await names(coach, sort="compliance_7d", order="desc", **everyone)
             assert by_rate == ["bo", "Alma", "Ada", "Cy", "Zed"]
 
+    async def test_the_stored_flag_counts_follow_every_change_to_flags(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        # roster_keys' counts (triggers on flags, migration 0007) against flags themselves.
+        stored = "SELECT client_id, flags_high, flags_medium, flags_low FROM roster_keys"
+        counted = """
+            SELECT c.id,
+                   count(f.id) FILTER (WHERE f.severity = 'high'),
+                   count(f.id) FILTER (WHERE f.severity = 'medium'),
+                   count(f.id) FILTER (WHERE f.severity = 'low')
+            FROM clients AS c
+            LEFT JOIN flags AS f ON f.client_id = c.id AND f.status <> 'resolved'
+            GROUP BY c.id
+        """
+
+        async def agree() -> dict[uuid.UUID, tuple[int, ...]]:
+            keys = {row[0]: tuple(row[1:]) for row in await pool.fetch(stored)}
+            assert keys == {row[0]: tuple(row[1:]) for row in await pool.fetch(counted)}
+            return keys
+
+        assert (await agree())[roster["alma"]] == (1, 0, 1)
+        async with pool.acquire() as conn:
+            bo_flag = await add_flag(conn, roster["bo"], "high", code="GONE_QUIET")
+            await add_flag(conn, roster["bo"], "low", code="PROTEIN_SHORT")
+        assert (await agree())[roster["bo"]] == (1, 0, 1)
+        await pool.execute("UPDATE flags SET status = 'resolved' WHERE id = $1", bo_flag)
+        assert (await agree())[roster["bo"]] == (0, 0, 1)
+        # Re-scanned: the same week's flag again, raised to high (the flag worker's upsert).
+        await pool.execute(
+            "UPDATE flags SET severity = 'high', status = 'open' WHERE client_id = $1",
+            roster["cy"],
+        )
+        assert (await agree())[roster["cy"]] == (1, 0, 0)
+        await pool.execute("DELETE FROM flags WHERE client_id = $1", roster["alma"])
+        assert (await agree())[roster["alma"]] == (0, 0, 0)
+        await pool.execute("DELETE FROM clients WHERE id = $1", roster["bo"])
+        assert roster["bo"] not in await agree()
+        await pool.execute("TRUNCATE flags")
+        assert set((await agree()).values()) == {(0, 0, 0)}
+
+    async def test_a_resolved_flag_moves_its_client_in_the_default_order_at_once(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        default = {"sort": "open_flags", "order": "desc"}
+        assert await names(coach, **default) == ["Alma", "Cy", "bo"]
+        (alma_high,) = await pool.fetchval(
+            "SELECT array_agg(id) FROM flags WHERE client_id = $1 AND severity = 'high'",
+            roster["alma"],
+        )
+        response = await coach.post(f"/flags/{alma_high}/resolve", json={"note": "talked"})
+        assert response.status_code == 200, response.text
+        # Alma keeps an acknowledged low flag, Cy an open medium one.
+        for everyone in ({}, EVERY_STATUS):
+            assert await names(coach, **default, **everyone) == ["Cy", "Alma", "bo"]
+
     async def test_a_renamed_client_moves_in_the_name_order_at_once(
         self, coach: httpx.AsyncClient, roster: dict[str, uuid.UUID]
     ) -> None:

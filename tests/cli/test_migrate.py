@@ -156,3 +156,30 @@ def test_the_roster_keys_cover_every_client_and_give_back_only_the_rates() -> No
         # client_rates again: only the clients with a rate.
         ranking = "SELECT client_id, rate FROM client_rates"
         assert asyncio.run(_fetch(url, ranking)) == [(rated, 0.25)]
+
+
+def test_the_flag_counts_start_from_the_flags_already_raised() -> None:
+    counts = "SELECT flags_high, flags_medium, flags_low FROM roster_keys"
+    with _throwaway_database("mc_test_flag_counts") as url:
+        upgrade(url, "0006")
+        client = asyncio.run(_add_client(url, "Busy Bee", "700000000000000001"))
+        for code, severity, status in [
+            ("GONE_QUIET", "high", "open"),
+            ("PROTEIN_SHORT", "low", "acknowledged"),
+            ("LOW_CHECKIN_RATE", "medium", "resolved"),
+        ]:
+            asyncio.run(
+                _fetch(
+                    url,
+                    "INSERT INTO flags (id, client_id, iso_week, code, severity, source, status)"
+                    f" VALUES (gen_random_uuid(), '{client}', '2026-W48', '{code}',"
+                    f" '{severity}', 'rules', '{status}')",
+                )
+            )
+        upgrade(url)
+        assert asyncio.run(_fetch(url, counts)) == [(1, 0, 1)]
+        downgrade(url, "0006")
+        columns = (
+            "SELECT column_name FROM information_schema.columns WHERE column_name LIKE 'flags_%'"
+        )
+        assert asyncio.run(_fetch(url, columns)) == []

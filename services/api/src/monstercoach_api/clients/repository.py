@@ -63,18 +63,6 @@ def _wire_timestamp(local: str, offset: str) -> str:
     )"""
 
 
-FLAG_COUNTS = """
-LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE f.severity = 'high') AS high,
-           count(*) FILTER (WHERE f.severity = 'medium') AS medium,
-           count(*) FILTER (WHERE f.severity = 'low') AS low
-    FROM flags AS f
-    WHERE f.client_id = r.client_id AND f.status <> 'resolved'
-) AS fl ON true
-"""
-"""Unresolved flags by severity for the client ``r.client_id``: a lookup per client (index
-on client_id), for a page of rows."""
-
 _LOCAL_NOW = _wire_timestamp("r.local_now", "r.utc_offset")
 _LAST_ACTIVITY = _wire_timestamp("(r.last_activity_at AT TIME ZONE 'UTC')", "interval '0'")
 
@@ -85,9 +73,11 @@ page_days AS (
     SELECT p.id AS client_id, p.n, c.display_name, c.discord_user_id, c.status, c.time_zone,
            c.last_activity_at, l.local_now::date AS today, l.local_now,
            l.local_now - ($1::timestamptz AT TIME ZONE 'UTC') AS utc_offset,
-           w.client_id IS NOT NULL AS stored, w.due, w.done, w.days
+           w.client_id IS NOT NULL AS stored, w.due, w.done, w.days,
+           k.flags_high, k.flags_medium, k.flags_low
     FROM page AS p
     JOIN clients AS c ON c.id = p.id
+    JOIN roster_keys AS k ON k.client_id = c.id
     CROSS JOIN LATERAL (SELECT $1::timestamptz AT TIME ZONE c.time_zone AS local_now) AS l
     LEFT JOIN client_weeks AS w
       ON w.client_id = c.id AND w.local_date = l.local_now::date AND NOT w.stale
@@ -123,7 +113,9 @@ summaries AS (
             'due', s.due, 'done', s.done, 'rate', {rate_sql("s.due", "s.done")}
         ),
         'compliance_daily', s.days,
-        'open_flags', json_build_object('high', fl.high, 'medium', fl.medium, 'low', fl.low),
+        'open_flags', json_build_object(
+            'high', r.flags_high, 'medium', r.flags_medium, 'low', r.flags_low
+        ),
         'last_activity_at', {_LAST_ACTIVITY}
     ) AS body
     FROM page_days AS r
@@ -145,7 +137,6 @@ summaries AS (
         FROM trigger_fires AS f
         WHERE f.client_id = r.client_id AND f.local_date = r.today AND f.engine = 'checkin'
     ) AS p ON true
-    {FLAG_COUNTS}
 )
 """
 """Common table expressions over ``page (id, n)`` and the instant ``$1``: ``summaries (n,
@@ -184,17 +175,15 @@ WHERE ($1::text[] IS NULL OR c.status = ANY ($1::text[]))
 @dataclass(frozen=True)
 class _Sort:
     key: str
-    """The sort key over ``roster_keys AS k`` (and ``clients AS c``, ``join``); ``{dir}`` is
-    filled in."""
-    join: str = ""
-    """Joined onto the keys ``k``."""
+    """The sort key over ``roster_keys AS k`` (and ``clients AS c``); ``{dir}`` is filled
+    in."""
     reads_clients: bool = False
     """Whether ``key`` needs the client's row even when nothing filters the roster."""
 
 
 # Ties go to the name, then the id (in both directions: equal names keep one order). k's
-# indexes hold the first two sorts' orders, each direction, so those pages are read
-# index-only, in order, up to offset + limit.
+# indexes hold the name, compliance and open-flags orders, each direction, so those pages
+# are read index-only, in order, up to offset + limit.
 _BY_NAME = "k.name_key, k.client_id"
 
 _SORTS: dict[RosterSort, _Sort] = {
@@ -205,21 +194,9 @@ _SORTS: dict[RosterSort, _Sort] = {
     RosterSort.LAST_ACTIVITY: _Sort(
         key=f"coalesce(c.last_activity_at, '-infinity') {{dir}}, {_BY_NAME}", reads_clients=True
     ),
+    # Unresolved flags by severity, counted in roster_keys by triggers on flags.
     RosterSort.OPEN_FLAGS: _Sort(
-        # Grouped once rather than FLAG_COUNTS' lookup per client: every client is sorted.
-        join="""
-        LEFT JOIN (
-            SELECT f.client_id,
-                   count(*) FILTER (WHERE f.severity = 'high') AS high,
-                   count(*) FILTER (WHERE f.severity = 'medium') AS medium,
-                   count(*) FILTER (WHERE f.severity = 'low') AS low
-            FROM flags AS f
-            WHERE f.status <> 'resolved'
-            GROUP BY f.client_id
-        ) AS fl ON fl.client_id = k.client_id
-        """,
-        key="coalesce(fl.high, 0) {dir}, coalesce(fl.medium, 0) {dir},"
-        f" coalesce(fl.low, 0) {{dir}}, {_BY_NAME}",
+        key=f"k.flags_high {{dir}}, k.flags_medium {{dir}}, k.flags_low {{dir}}, {_BY_NAME}"
     ),
 }
 
@@ -236,7 +213,6 @@ def _page_ids(sort: RosterSort, order: SortOrder, *, filtered: bool, limit: int)
         SELECT k.client_id
         FROM roster_keys AS k
         {clients}
-        {chosen.join}
         {_FILTERS if filtered else ""}
         ORDER BY {chosen.key.format(dir=direction)}
         LIMIT ${limit} OFFSET ${limit + 1}
@@ -262,10 +238,10 @@ def _page_json(page: str, total: str, limit: int) -> str:
 @lru_cache(maxsize=len(_SORTS) * len(SortOrder))
 def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
     """The page statement of a filtered roster, for one sort: the ids on the page, in
-    order, and how many clients match (a separate count, which needs the filters only,
-    not what the sort joins in; a window ``count(*) OVER ()`` would make the page sort
-    every matching client). Planned for its filters on every request: which plan is best
-    depends on how many clients they leave."""
+    order, and how many clients match (a separate count, which needs the filters only; a
+    window ``count(*) OVER ()`` would make the page read every matching client). Planned
+    for its filters on every request: which plan is best depends on how many clients
+    they leave."""
     limit = FILTER_PARAMS + 1
     return f"""
     SELECT {_page_ids(sort, order, filtered=True, limit=limit)} AS ids,
