@@ -35,6 +35,10 @@ def main(host: str, port: int) -> None:
         app,
         host=host,
         port=port,
+        # C parsers and event loop rather than the pure-Python defaults: a third less api
+        # CPU on a bare request (docs/benchmarks.md).
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         timeout_graceful_shutdown=3,
         proxy_headers=False,
