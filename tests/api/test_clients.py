@@ -23,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 from structlog.testing import capture_logs
 
-from monstercoach_api.clients import repository
+from monstercoach_api.clients import ranking, repository
 from monstercoach_api.clients.ranking import WeeklyRates
 from monstercoach_api.clock import utc_now
 
@@ -486,6 +486,8 @@ class TestComplianceRanking:
         assert await names(coach, sort="compliance_7d") == ["Alma", "bo", "Cy"]
         async with pool.acquire() as conn:
             await add_card(conn, roster["cy"], d(25), "skipped")  # Cy: 0 of 1
+            # As the api's ingest does for an event about a past day.
+            await repository.mark_stale(conn, [repository.DayEvent(roster["cy"], d(25))])
         clock[0] = AT + timedelta(seconds=59)
         assert await names(coach, sort="compliance_7d") == ["Alma", "bo", "Cy"]
         assert weekly.refreshing is None
@@ -503,10 +505,35 @@ class TestComplianceRanking:
         first = await stored_rates(pool)
         assert first == {roster["alma"]: 0.5, roster["bo"]: 1.0}
         async with pool.acquire() as conn:
+            # Written behind the ingest's back: no week is marked stale.
             await add_card(conn, roster["cy"], d(25), "done")
             await conn.execute("DELETE FROM job_cards WHERE client_id = $1", roster["bo"])
+        # Between full passes only the weeks that no longer fit are recomputed: none here.
         await refreshed_in_the_background(pool, rates, AT + timedelta(seconds=60))
+        assert await stored_rates(pool) == first
+        # The next full pass recomputes every client's.
+        await refreshed_in_the_background(pool, rates, AT + ranking.FULL_TTL)
         assert await stored_rates(pool) == {roster["alma"]: 0.5, roster["cy"]: 1.0}
+        await rates.aclose()
+
+    async def test_between_full_passes_a_stale_or_rolled_over_week_is_recomputed(
+        self, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        rates = WeeklyRates(full_ttl=timedelta(days=7))  # every pass after the first: not full
+        await ready(pool, rates, AT)
+        async with pool.acquire() as conn:
+            await add_card(conn, roster["cy"], d(25), "done")
+            await repository.mark_stale(conn, [repository.DayEvent(roster["cy"], d(25))])
+        await refreshed_in_the_background(pool, rates, AT + timedelta(seconds=60))
+        assert (await stored_rates(pool))[roster["cy"]] == 1.0
+        # A day later every client's day has rolled over: every week is recomputed.
+        await refreshed_in_the_background(pool, rates, AT + timedelta(days=1, seconds=120))
+        weeks = "SELECT client_id, local_date FROM client_weeks"
+        assert {row["client_id"]: row["local_date"] for row in await pool.fetch(weeks)} == {
+            roster["alma"]: d(27),
+            roster["bo"]: d(28),
+            roster["cy"]: d(27),
+        }
         await rates.aclose()
 
     async def test_only_a_process_that_finds_no_ranking_ever_computed_waits(
@@ -537,9 +564,9 @@ class TestComplianceRanking:
         computed: list[datetime] = []
         store = repository.store_ranking
 
-        async def counted(conn: asyncpg.Connection, at: datetime) -> None:
+        async def counted(conn: asyncpg.Connection, at: datetime, *, full: bool) -> None:
             computed.append(at)
-            await store(conn, at)
+            await store(conn, at, full=full)
 
         monkeypatch.setattr(repository, "store_ranking", counted)
 
@@ -557,7 +584,7 @@ class TestComplianceRanking:
         await ready(pool, WeeklyRates(), AT)
         computed: list[datetime] = []
 
-        async def counted(conn: asyncpg.Connection, at: datetime) -> None:
+        async def counted(conn: asyncpg.Connection, at: datetime, *, full: bool) -> None:
             computed.append(at)
 
         monkeypatch.setattr(repository, "store_ranking", counted)
@@ -626,9 +653,9 @@ class TestStoredWeeks:
         release = asyncio.Event()
         store = repository.store_ranking
 
-        async def held(conn: asyncpg.Connection, at: datetime) -> None:
+        async def held(conn: asyncpg.Connection, at: datetime, *, full: bool) -> None:
             await release.wait()
-            await store(conn, at)
+            await store(conn, at, full=full)
 
         monkeypatch.setattr(repository, "store_ranking", held)
         async with asyncio.timeout(5):  # a page that waited for the weeks would hang here
@@ -750,7 +777,7 @@ class TestStoredWeeks:
         first = await pool.fetch(versions)
         async with pool.acquire() as conn:
             await add_card(conn, roster["cy"], d(25), "done")
-        await refreshed_in_the_background(pool, rates, AT + timedelta(seconds=60))
+        await refreshed_in_the_background(pool, rates, AT + ranking.FULL_TTL)
         second = dict(await pool.fetch(versions))
         assert {row["client_id"] for row in first if second[row["client_id"]] != row["xmin"]} == {
             roster["cy"]
@@ -767,7 +794,7 @@ class TestStoredWeeks:
     ) -> None:
         attempts: list[datetime] = []
 
-        async def failing(conn: asyncpg.Connection, at: datetime) -> None:
+        async def failing(conn: asyncpg.Connection, at: datetime, *, full: bool) -> None:
             attempts.append(at)
             raise asyncpg.QueryCanceledError("canceling statement due to statement timeout")
 

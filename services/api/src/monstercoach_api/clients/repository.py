@@ -326,6 +326,12 @@ WITH roster AS (
     SELECT c.id AS client_id, t.today, {last_week("t.today")}
     FROM clients AS c
     CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE c.time_zone)::date AS today) AS t
+    -- $2: every client; otherwise only those whose stored week does not fit (none yet,
+    -- their day rolled over, or marked stale).
+    WHERE $2::boolean OR NOT EXISTS (
+        SELECT 1 FROM client_weeks AS w
+        WHERE w.client_id = c.id AND w.local_date = t.today AND NOT w.stale
+    )
 ),
 {DAILY_TASKS},
 {DAY_SERIES},
@@ -349,13 +355,13 @@ FROM (
 ) AS s
 WHERE k.client_id = s.client_id AND k.rate IS DISTINCT FROM s.rate
 """
-"""Every client's 7-day window as of ``$1`` into ``client_weeks``, and its rate into
-``roster_keys`` (the compliance sort's key; null when nothing is due), in one statement,
-so the two agree and never leave PostgreSQL. The windows are the same expressions as a
-roster row's (a row computes its own only where the stored one does not fit). Every
-client has a ``roster_keys`` row from the moment they are added (a trigger on
-``clients``, migration 0006); one added since this started keeps a null rate until the
-next refresh."""
+"""Every client's 7-day window as of ``$1`` (or, unless ``$2``, only those whose stored
+one does not fit) into ``client_weeks``, and its rate into ``roster_keys`` (the
+compliance sort's key; null when nothing is due), in one statement, so the two agree and
+never leave PostgreSQL. The windows are the same expressions as a roster row's (a row
+computes its own only where the stored one does not fit). Every client has a
+``roster_keys`` row from the moment they are added (a trigger on ``clients``, migration
+0006); one added since this started keeps a null rate until the next refresh."""
 
 STORE_COMPUTED_AT = """
 INSERT INTO client_rates_state (computed_at) VALUES ($1)
@@ -363,11 +369,13 @@ ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at
 """
 
 
-async def store_ranking(conn: asyncpg.Connection, at: datetime) -> None:
-    """Recompute ``client_weeks`` and the rates as of ``at``; call it in a
-    transaction that holds :data:`RANKING_LOCK`, so the rows and their ``computed_at``
-    change together."""
-    await conn.execute(STORE_WEEKS, at)
+async def store_ranking(conn: asyncpg.Connection, at: datetime, *, full: bool = True) -> None:
+    """Recompute ``client_weeks`` and the rates as of ``at``: every client's (``full``),
+    or only the weeks that no longer fit, which is all that changes from one minute to
+    the next save what the api's ingest never sees (a late write to the scheduler's
+    ledger, a deleted record); call it in a transaction that holds
+    :data:`RANKING_LOCK`, so the rows and their ``computed_at`` change together."""
+    await conn.execute(STORE_WEEKS, at, full)
     await conn.execute(STORE_COMPUTED_AT, at)
 
 
