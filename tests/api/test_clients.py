@@ -13,6 +13,7 @@ As of ``AT`` (2026-11-26 12:00 UTC):
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from structlog.testing import capture_logs
 
 from monstercoach_api.clients import ranking, repository
 from monstercoach_api.clients.ranking import WeeklyRates
+from monstercoach_api.clients.schemas import RosterSort, SortOrder
 from monstercoach_api.clock import utc_now
 
 from .helpers import invalid_fields
@@ -693,6 +695,31 @@ class TestStoredWeeks:
         assert alma["compliance_daily"] == []
         detail = await coach.get(f"/clients/{roster['alma']}")
         assert detail.json()["summary"]["compliance_7d"]["due"] == 9
+
+    async def test_a_page_whose_weeks_are_all_stored_is_read_without_computing_any(
+        self,
+        app: FastAPI,
+        coach: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        roster: dict[str, uuid.UUID],
+    ) -> None:
+        await coach.get("/clients")
+        await refreshed(app)
+        page = repository.whole_roster_query(RosterSort.NAME, SortOrder.ASC)
+        filtered = by_name(await coach.get("/clients", params=EVERY_STATUS))
+        async with pool.acquire() as conn:
+            stored = await conn.fetchval(page.stored, AT, 50, 0)
+            computed = await conn.fetchval(page.computing, AT, 50, 0)
+            assert stored is not None
+            assert json.loads(stored) == json.loads(computed)
+            # Past the last page there is no week to miss.
+            assert json.loads(await conn.fetchval(page.stored, AT, 50, 10))["items"] == []
+            # With one week not stored, the cheaper statement cannot answer the page...
+            await conn.execute("DELETE FROM client_weeks WHERE client_id = $1", roster["cy"])
+            assert await conn.fetchval(page.stored, AT, 50, 0) is None
+        # ...and the page, whole or filtered, is the same, computed.
+        assert (await coach.get("/clients")).json() == json.loads(computed)
+        assert by_name(await coach.get("/clients", params=EVERY_STATUS)) == filtered
 
     async def test_a_day_rolled_over_since_the_refresh_is_computed_not_read(
         self,

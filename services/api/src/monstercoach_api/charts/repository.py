@@ -9,8 +9,35 @@ from uuid import UUID
 
 import asyncpg
 
+from .. import sqljson
 from ..clients.repository import client_not_found
 from ..compliance.repository import DAILY_TASKS, DAY_SERIES
+
+_WEIGHT_JSON = sqljson.obj(
+    ("local_date", sqljson.day("a.local_date")),
+    ("weight_kg", sqljson.number("round(a.kg, 2)::float8")),
+    ("moving_average_7d", sqljson.number("round(a.average, 2)::float8")),
+)
+_NUTRITION_JSON = sqljson.obj(
+    ("local_date", sqljson.day("n.local_date")),
+    *((name, sqljson.number(f"n.{name}")) for name in ("meals", "kcal", "protein_g")),
+    *((name, sqljson.number(f"k.{name}")) for name in ("target_kcal", "target_protein_g")),
+)
+_CHARTS_JSON = sqljson.obj(
+    ("client_id", sqljson.plain("k.id")),
+    ("today", sqljson.day("k.today")),
+    (
+        "weight",
+        f"""(SELECT {sqljson.array_agg(_WEIGHT_JSON, "a.local_date")}
+             FROM averaged AS a WHERE a.local_date > k.today - $3::int)""",
+    ),
+    ("adherence", sqljson.raw("s.days")),
+    (
+        "nutrition",
+        f"(SELECT {sqljson.array_agg(_NUTRITION_JSON, 'n.local_date')} FROM nutrition AS n)",
+    ),
+)
+"""A :class:`ClientCharts` as JSON text, over ``client AS k`` and ``series AS s``."""
 
 # The 7-day average reaches 6 days before the first point shown, so the first points
 # average a full week too.
@@ -51,31 +78,7 @@ nutrition AS (
         GROUP BY m.local_date
     ) AS m ON m.local_date = g.day::date
 )
-SELECT json_build_object(
-    'client_id', k.id,
-    'today', k.today,
-    'weight', coalesce((
-        SELECT json_agg(json_build_object(
-                   'local_date', a.local_date,
-                   'weight_kg', round(a.kg, 2)::float8,
-                   'moving_average_7d', round(a.average, 2)::float8
-               ) ORDER BY a.local_date)
-        FROM averaged AS a
-        WHERE a.local_date > k.today - $3::int
-    ), '[]'::json),
-    'adherence', s.days,
-    'nutrition', (
-        SELECT json_agg(json_build_object(
-                   'local_date', n.local_date,
-                   'meals', n.meals,
-                   'kcal', n.kcal,
-                   'protein_g', n.protein_g,
-                   'target_kcal', k.target_kcal,
-                   'target_protein_g', k.target_protein_g
-               ) ORDER BY n.local_date)
-        FROM nutrition AS n
-    )
-)::text
+SELECT {_CHARTS_JSON}
 FROM client AS k
 JOIN series AS s ON s.client_id = k.id
 """

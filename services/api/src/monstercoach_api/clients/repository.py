@@ -14,7 +14,9 @@ Each client's 7-day window (due, done and the seven days) is kept in ``client_we
 ``ranking.py``'s background refresh (written here too, see "the stored weeks" below): a
 row reads it when it is the window of the client's local today and nothing has made it
 stale, and computes it otherwise. The same refresh writes the rates into
-``roster_keys``.
+``roster_keys``. Reading the stored windows only is a statement a third cheaper than one
+that can also compute them: each page's rows are asked of that one first, and of the
+other only when one of its weeks is not stored (:class:`_PageRows`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from uuid import UUID
 
 import asyncpg
 
-from ..compliance.repository import DAILY_TASKS, DAY_SERIES, last_week, rate_sql, todays_cards
+from .. import sqljson
+from ..compliance.repository import (
+    DAILY_TASKS,
+    DAY_SERIES,
+    JOB_CARD_COUNTS,
+    last_week,
+    rate_sql,
+    todays_card,
+)
 from ..errors import ApiError
 from ..paging import Paging
 from .schemas import RosterSort, SortOrder
@@ -48,25 +58,53 @@ def _like_escaped(text: str) -> str:
 
 # --- the rows -------------------------------------------------------------------------------
 
+_CHECKIN_TODAY = """CASE
+            WHEN ci.answered OR 'answered' = ANY (p.statuses) THEN 'answered'
+            WHEN 'missed' = ANY (p.statuses) THEN 'missed'
+            WHEN p.statuses && '{fired,enqueued}'::text[] THEN 'pending'
+            ELSE 'not_asked'
+        END"""
 
-def _wire_timestamp(local: str, offset: str) -> str:
-    """SQL for the instant whose wall-clock time is ``local`` (a ``timestamp``) at UTC
-    offset ``offset`` (an ``interval``), as the wire's ``Timestamp`` writes it (Python's
-    ``isoformat``): microseconds only when there are any, the offset as ±HH:MM. (Whole
-    minutes: every offset in use since 1972 is, and the instants written here are now
-    and a client's last action.)"""
-    return f"""(
-        to_char({local}, 'YYYY-MM-DD"T"HH24:MI:SS')
-        || CASE WHEN to_char({local}, 'US') = '000000' THEN '' ELSE to_char({local}, '.US') END
-        || CASE WHEN {offset} < interval '0' THEN '-' || to_char(-{offset}, 'HH24:MI')
-                ELSE '+' || to_char({offset}, 'HH24:MI') END
-    )"""
+_SUMMARY_JSON = sqljson.obj(
+    ("id", sqljson.plain("r.client_id")),
+    ("display_name", sqljson.string("r.display_name")),
+    ("discord_user_id", sqljson.string("r.discord_user_id")),
+    ("status", sqljson.plain("r.status")),
+    ("time_zone", sqljson.string("r.time_zone")),
+    ("local_now", sqljson.instant("r.local_now", "r.utc_offset")),
+    (
+        "job_card",
+        sqljson.obj(
+            ("client_id", sqljson.plain("r.client_id")),
+            ("local_date", sqljson.day("r.today")),
+            ("card_id", sqljson.plain("k.card_id")),
+            # No card, no row: all zero.
+            *((name, sqljson.number(f"coalesce(k.{name}, 0)")) for name in JOB_CARD_COUNTS),
+        ),
+    ),
+    ("checkin_today", sqljson.plain(_CHECKIN_TODAY)),
+    (
+        "compliance_7d",
+        sqljson.obj(
+            ("due", sqljson.number("s.due")),
+            ("done", sqljson.number("s.done")),
+            ("rate", sqljson.number(rate_sql("s.due", "s.done"))),
+        ),
+    ),
+    ("compliance_daily", sqljson.raw("s.days")),
+    (
+        "open_flags",
+        sqljson.obj(
+            ("high", sqljson.number("r.flags_high")),
+            ("medium", sqljson.number("r.flags_medium")),
+            ("low", sqljson.number("r.flags_low")),
+        ),
+    ),
+    ("last_activity_at", sqljson.utc_instant("r.last_activity_at")),
+)
+"""A :class:`ClientSummary` as JSON text, over the columns ``summaries`` reads."""
 
-
-_LOCAL_NOW = _wire_timestamp("r.local_now", "r.utc_offset")
-_LAST_ACTIVITY = _wire_timestamp("(r.last_activity_at AT TIME ZONE 'UTC')", "interval '0'")
-
-SUMMARIES = f"""
+_PAGE_DAYS = """
 page_days AS (
     -- Each client on the page in their own day, with their stored week where it is the
     -- week of their local today and no event about its days came in since it was stored.
@@ -78,53 +116,23 @@ page_days AS (
     FROM page AS p
     JOIN clients AS c ON c.id = p.id
     JOIN roster_keys AS k ON k.client_id = c.id
-    CROSS JOIN LATERAL (SELECT $1::timestamptz AT TIME ZONE c.time_zone AS local_now) AS l
+    -- OFFSET 0: the client's local time is worked out once, not at each use of it.
+    CROSS JOIN LATERAL (SELECT $1::timestamptz AT TIME ZONE c.time_zone AS local_now OFFSET 0) AS l
     LEFT JOIN client_weeks AS w
       ON w.client_id = c.id AND w.local_date = l.local_now::date AND NOT w.stale
-),
+)"""
+
+_COMPUTED_WEEKS = f"""
 roster AS (
     -- The others (new, their day rolled over since the last refresh, a late event): their
     -- weeks are computed here, as the refresh computes them.
     SELECT r.client_id, {last_week("r.today")} FROM page_days AS r WHERE NOT r.stored
 ),
 {DAILY_TASKS},
-{DAY_SERIES},
-{todays_cards("page_days")},
-summaries AS (
-    SELECT r.n, json_build_object(
-        'id', r.client_id,
-        'display_name', r.display_name,
-        'discord_user_id', r.discord_user_id,
-        'status', r.status,
-        'time_zone', r.time_zone,
-        'local_now', {_LOCAL_NOW},
-        'job_card', json_build_object(
-            'client_id', k.client_id, 'local_date', k.local_date, 'card_id', k.card_id,
-            'total', k.total, 'done', k.done, 'skipped', k.skipped, 'missed', k.missed,
-            'pending', k.pending
-        ),
-        'checkin_today', CASE
-            WHEN ci.answered OR 'answered' = ANY (p.statuses) THEN 'answered'
-            WHEN 'missed' = ANY (p.statuses) THEN 'missed'
-            WHEN p.statuses && '{{fired,enqueued}}'::text[] THEN 'pending'
-            ELSE 'not_asked'
-        END,
-        'compliance_7d', json_build_object(
-            'due', s.due, 'done', s.done, 'rate', {rate_sql("s.due", "s.done")}
-        ),
-        'compliance_daily', s.days,
-        'open_flags', json_build_object(
-            'high', r.flags_high, 'medium', r.flags_medium, 'low', r.flags_low
-        ),
-        'last_activity_at', {_LAST_ACTIVITY}
-    ) AS body
-    FROM page_days AS r
-    JOIN cards AS k ON k.client_id = r.client_id
-    LEFT JOIN series AS l ON l.client_id = r.client_id
-    CROSS JOIN LATERAL (
-        SELECT coalesce(r.due, l.due) AS due, coalesce(r.done, l.done) AS done,
-               coalesce(r.days, l.days) AS days
-    ) AS s
+{DAY_SERIES}"""
+
+_TODAY = f"""
+    LEFT JOIN LATERAL {todays_card("r.client_id", "r.today")} AS k ON true
     CROSS JOIN LATERAL (
         SELECT EXISTS (
             SELECT 1 FROM checkins AS ck
@@ -136,18 +144,41 @@ summaries AS (
         SELECT array_agg(f.status) AS statuses
         FROM trigger_fires AS f
         WHERE f.client_id = r.client_id AND f.local_date = r.today AND f.engine = 'checkin'
-    ) AS p ON true
+    ) AS p ON true"""
+
+
+def _summaries(*, computes_weeks: bool) -> str:
+    """Common table expressions over ``page (id, n)`` and the instant ``$1``: ``summaries
+    (n, stored, body)``, each client's :class:`ClientSummary` as JSON, as of ``$1`` in
+    their own day. The 7-day window comes from ``client_weeks`` where its row is for the
+    client's local today and not stale (``stored``); otherwise it is computed, with the
+    expressions :data:`STORE_WEEKS` stores it with, if ``computes_weeks``, and left out
+    (``null``) if not. Without those expressions the statement is a third cheaper to run:
+    most pages find every week stored, and take it from the statement without them."""
+    if computes_weeks:
+        weeks = f"{_COMPUTED_WEEKS},"
+        week = """
+    LEFT JOIN series AS l ON l.client_id = r.client_id
+    CROSS JOIN LATERAL (
+        SELECT coalesce(r.due, l.due) AS due, coalesce(r.done, l.done) AS done,
+               coalesce(r.days, l.days) AS days
+    ) AS s"""
+    else:
+        weeks = ""
+        week = "\n    CROSS JOIN LATERAL (SELECT r.due, r.done, r.days) AS s"
+    return f"""{_PAGE_DAYS},
+{weeks}
+summaries AS (
+    SELECT r.n, r.stored, {_SUMMARY_JSON} AS body
+    FROM page_days AS r{week}{_TODAY}
 )
 """
-"""Common table expressions over ``page (id, n)`` and the instant ``$1``: ``summaries (n,
-body)``, each client's :class:`ClientSummary` as JSON, as of ``$1`` in their own day. The
-7-day window comes from ``client_weeks`` where its row is for the client's local today
-and not stale, and is computed otherwise (:data:`STORE_WEEKS` stores it the same way)."""
+
 
 SUMMARY = f"""
 WITH page AS (SELECT $2::uuid AS id, 1 AS n),
-{SUMMARIES}
-SELECT body::text FROM summaries
+{_summaries(computes_weeks=True)}
+SELECT body FROM summaries
 """
 
 
@@ -226,20 +257,51 @@ def _page_ids(sort: RosterSort, order: SortOrder, *, filtered: bool, limit: int)
     )"""
 
 
-def _page_json(page: str, total: str, limit: int) -> str:
+def _page_json(page: str, total: str, limit: int, *, computes_weeks: bool) -> str:
     """A :class:`RosterPage` as JSON, as of ``$1``: the rows of the ids in the array
     ``page``, in that order, ``total`` matching clients, and the parameters ``$limit``
-    and ``$limit + 1`` as its limit and offset."""
+    and ``$limit + 1`` as its limit and offset. Without ``computes_weeks``, null when a
+    row's week is not stored (see :func:`_summaries`)."""
+    body = sqljson.obj(
+        ("items", sqljson.array_agg("body", "n")),
+        ("total", sqljson.number(total)),
+        ("limit", sqljson.number(f"${limit}::int")),
+        ("offset", sqljson.number(f"${limit + 1}::int")),
+    )
+    if not computes_weeks:
+        body = f"CASE WHEN bool_and(stored) IS NOT FALSE THEN {body} END"
     return f"""
     WITH page AS (SELECT id, n FROM unnest({page}) WITH ORDINALITY AS p (id, n)),
-    {SUMMARIES}
-    SELECT json_build_object(
-        'items', coalesce((SELECT json_agg(body ORDER BY n) FROM summaries), '[]'::json),
-        'total', {total},
-        'limit', ${limit}::int,
-        'offset', ${limit + 1}::int
-    )::text
+    {_summaries(computes_weeks=computes_weeks)}
+    SELECT {body} FROM summaries
     """
+
+
+@dataclass(frozen=True)
+class _PageRows:
+    """A page's rows statement twice over: reading the stored weeks only, and computing
+    those that are not stored. The first answers most pages; a page it cannot answer
+    (null) takes the second."""
+
+    stored: str
+    computing: str
+
+    @classmethod
+    def of(cls, page: str, total: str, limit: int) -> _PageRows:
+        """The two statements of :func:`_page_json`."""
+        return cls(
+            _page_json(page, total, limit, computes_weeks=False),
+            _page_json(page, total, limit, computes_weeks=True),
+        )
+
+    async def fetch(self, conn: asyncpg.Connection, *args: object) -> str:
+        """The page as JSON. Each statement answers as of its own snapshot (outside a
+        transaction): the two are whole answers alike, never a mix."""
+        stored: str | None = await conn.fetchval(self.stored, *args)
+        if stored is not None:
+            return stored
+        computed: str = await conn.fetchval(self.computing, *args)
+        return computed
 
 
 @lru_cache(maxsize=len(_SORTS) * len(SortOrder))
@@ -256,19 +318,20 @@ def roster_page_query(sort: RosterSort, order: SortOrder) -> str:
     """
 
 
-ROSTER_ROWS = _page_json("$2::uuid[]", "$3::int", limit=4)
+ROSTER_ROWS = _PageRows.of("$2::uuid[]", "$3::int", limit=4)
 """The rows of the clients ``$2`` in that order as of ``$1`` (a filtered roster's second
 statement). Apart from the page statement so that PostgreSQL can keep one generic plan
 for it (its shape never changes; planning it cost 1.3 ms a request)."""
 
 
 @lru_cache(maxsize=len(_SORTS) * len(SortOrder))
-def whole_roster_query(sort: RosterSort, order: SortOrder) -> str:
+def whole_roster_query(sort: RosterSort, order: SortOrder) -> _PageRows:
     """The page of the whole roster (no filter: Battle Station's default view) as of
-    ``$1``, limit ``$2``, offset ``$3``, in one statement: nothing in it depends on a
-    filter, so one generic plan serves every page (index-only for the name and
-    compliance sorts) and the page costs one round trip instead of two."""
-    return _page_json(
+    ``$1``, limit ``$2``, offset ``$3``, in one statement (but for a row whose week is
+    not stored, :class:`_PageRows`): nothing in it depends on a filter, so one generic
+    plan serves every page (index-only for the name and compliance sorts) and the page
+    costs one round trip instead of two."""
+    return _PageRows.of(
         _page_ids(sort, order, filtered=False, limit=2), "(SELECT count(*) FROM clients)", limit=2
     )
 
@@ -284,10 +347,7 @@ async def roster_page(
     """The page as JSON (a :class:`RosterPage`), its rows as of ``at``: how many clients
     match the filters, and those on the page in order."""
     if filters == RosterFilters():
-        body: str = await conn.fetchval(
-            whole_roster_query(sort, order), at, paging.limit, paging.offset
-        )
-        return body
+        return await whole_roster_query(sort, order).fetch(conn, at, paging.limit, paging.offset)
     search = None if filters.search is None else _like_escaped(filters.search)
     page = await conn.fetchrow(
         roster_page_query(sort, order),
@@ -299,10 +359,9 @@ async def roster_page(
         paging.limit,
         paging.offset,
     )
-    body = await conn.fetchval(
-        ROSTER_ROWS, at, page["ids"], page["total"], paging.limit, paging.offset
+    return await ROSTER_ROWS.fetch(
+        conn, at, page["ids"], page["total"], paging.limit, paging.offset
     )
-    return body
 
 
 # --- the stored weeks ---------------------------------------------------------------------

@@ -14,8 +14,8 @@ local_date)`` indexes, so the cost follows the clients asked for, not the tables
 all sum or list those rows, so they can never disagree.
 
 The roster and the chart are answered with JSON that PostgreSQL builds (no Python model
-per row, see ``clients.repository``): :func:`todays_cards` and :data:`DAY_SERIES` are the
-same kind of common table expressions for them, and :func:`rate_sql` is
+per row, see ``clients.repository``): :func:`todays_card` and :data:`DAY_SERIES` are the
+SQL they share, and :func:`rate_sql` is
 :attr:`Compliance.rate` in SQL. The roster's 7-day window (:func:`last_week`) is also
 stored per client, computed by the same expressions (``clients.ranking``).
 
@@ -30,29 +30,29 @@ from uuid import UUID
 
 import asyncpg
 
+from .. import sqljson
 from .schemas import ClientCompliance, Compliance
 
+JOB_CARD_COUNTS = ("total", "done", "skipped", "missed", "pending")
+"""The counts of a :class:`JobCardProgress`, columns of :func:`todays_card`."""
 
-def todays_cards(over: str) -> str:
-    """A common table expression ``cards`` over the relation ``over (client_id, today)``:
-    each client's job card progress for their local today (a :class:`JobCardProgress`;
-    all zero without a card)."""
-    # MATERIALIZED here and in DAY_SERIES: computed once, even when a generic plan's guess
-    # of 10 clients puts them inside a nested loop (the 7-day series ran once per client).
-    return f"""
-cards AS MATERIALIZED (
-    SELECT r.client_id, r.today AS local_date, j.id AS card_id,
-           count(i.id) AS total,
-           count(i.id) FILTER (WHERE i.status = 'done') AS done,
-           count(i.id) FILTER (WHERE i.status = 'skipped') AS skipped,
-           count(i.id) FILTER (WHERE i.status = 'missed') AS missed,
-           count(i.id) FILTER (WHERE i.status = 'pending') AS pending
-    FROM {over} AS r
-    LEFT JOIN job_cards AS j ON j.client_id = r.client_id AND j.local_date = r.today
-    LEFT JOIN job_card_items AS i ON i.card_id = j.id
-    GROUP BY r.client_id, r.today, j.id
-)
-"""
+
+def todays_card(client: str, today: str) -> str:
+    """SQL for a subquery (to join ``LATERAL``) of the client ``client``'s job card for
+    their local date ``today``: ``card_id`` and the counts of a :class:`JobCardProgress`
+    (:data:`JOB_CARD_COUNTS`), one row, or none without a card."""
+    return f"""(
+        SELECT j.id AS card_id,
+               count(i.id) AS total,
+               count(i.id) FILTER (WHERE i.status = 'done') AS done,
+               count(i.id) FILTER (WHERE i.status = 'skipped') AS skipped,
+               count(i.id) FILTER (WHERE i.status = 'missed') AS missed,
+               count(i.id) FILTER (WHERE i.status = 'pending') AS pending
+        FROM job_cards AS j
+        LEFT JOIN job_card_items AS i ON i.card_id = j.id
+        WHERE j.client_id = {client} AND j.local_date = {today}
+        GROUP BY j.id
+    )"""
 
 
 def last_week(today: str) -> str:
@@ -132,6 +132,13 @@ def rate_sql(due: str, done: str) -> str:
     return f"CASE WHEN {due} > 0 THEN round({done}::numeric / {due}, 3) END"
 
 
+_DAY_JSON = sqljson.obj(
+    ("due", sqljson.number("due")),
+    ("done", sqljson.number("done")),
+    ("local_date", sqljson.day("local_date")),
+    ("rate", sqljson.number(rate_sql("due", "done"))),
+)
+
 DAY_SERIES = f"""
 days AS (
     SELECT r.client_id, g.day::date AS local_date,
@@ -142,9 +149,7 @@ days AS (
 ),
 series AS MATERIALIZED (
     SELECT client_id, sum(due)::int AS due, sum(done)::int AS done,
-           json_agg(json_build_object('due', due, 'done', done, 'local_date', local_date,
-                                      'rate', {rate_sql("due", "done")})
-                    ORDER BY local_date) AS days
+           {sqljson.array_agg(_DAY_JSON, "local_date")}::json AS days
     FROM days
     GROUP BY client_id
 )
