@@ -231,6 +231,45 @@ class TestRoster:
         await pool.execute("TRUNCATE flags")
         assert set((await agree()).values()) == {(0, 0, 0)}
 
+    async def test_the_stored_total_follows_every_change_to_clients(
+        self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
+    ) -> None:
+        # roster_total (triggers on clients, migration 0008) against clients themselves.
+        async def total() -> int:
+            stored: int = await pool.fetchval("SELECT clients FROM roster_total")
+            assert stored == await pool.fetchval("SELECT count(*) FROM clients")
+            page = (await coach.get("/clients", params={"limit": 1})).json()
+            assert page["total"] == stored
+            return stored
+
+        assert await total() == 3
+        async with pool.acquire() as conn:
+            await add_client(conn, "Dee")
+            # Many at once, as the demo seed and the benchmarks load them.
+            await conn.copy_records_to_table(
+                "clients",
+                records=[
+                    (uuid.uuid4(), f"80000000000000000{n}", f"Copied {n}", "UTC", "active")
+                    for n in range(5)
+                ],
+                columns=["id", "discord_user_id", "display_name", "time_zone", "status"],
+            )
+        assert await total() == 9
+        # A statement that adds none and fails half-way leaves it as it was.
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await pool.execute(
+                "INSERT INTO clients (id, discord_user_id, display_name, time_zone, status)"
+                " SELECT gen_random_uuid(), '900000000000000001', 'Twin', 'UTC', 'active'"
+                " FROM generate_series(1, 2)"
+            )
+        assert await total() == 9
+        await pool.execute("DELETE FROM clients WHERE id = $1", roster["bo"])
+        assert await total() == 8
+        await pool.execute("DELETE FROM clients WHERE display_name LIKE 'Copied %'")
+        assert await total() == 3
+        await pool.execute("TRUNCATE clients CASCADE")
+        assert await total() == 0
+
     async def test_a_resolved_flag_moves_its_client_in_the_default_order_at_once(
         self, coach: httpx.AsyncClient, pool: asyncpg.Pool, roster: dict[str, uuid.UUID]
     ) -> None:

@@ -183,3 +183,16 @@ def test_the_flag_counts_start_from_the_flags_already_raised() -> None:
             "SELECT column_name FROM information_schema.columns WHERE column_name LIKE 'flags_%'"
         )
         assert asyncio.run(_fetch(url, columns)) == []
+
+
+def test_the_roster_total_starts_from_the_clients_already_there() -> None:
+    with _throwaway_database("mc_test_roster_total") as url:
+        upgrade(url, "0007")
+        for n in range(2):
+            asyncio.run(_add_client(url, f"Client {n}", f"70000000000000000{n}"))
+        upgrade(url)
+        assert asyncio.run(_fetch(url, "SELECT clients FROM roster_total")) == [(2,)]
+        downgrade(url, "0007")
+        assert asyncio.run(_fetch(url, "SELECT to_regclass('roster_total')")) == [(None,)]
+        # Without the triggers, clients come and go as before.
+        asyncio.run(_fetch(url, "DELETE FROM clients"))
