@@ -171,18 +171,24 @@ class TestNudge:
         assert request.payload.text == f"{NUDGE_PREFIX}Great week — keep it up!"
 
     async def test_a_typed_name(self, harness: Harness) -> None:
-        await add_client(harness.services.pool, CLIENT, "Sam Carter", status="paused")
+        await add_client(harness.services.pool, CLIENT, "Sam Carter")
         await add_client(harness.services.pool, discord_user(72), "Sam Carterton")
         _, answer = await harness.slash(COACH_2, "nudge", client="sam carter", message="hi")
-        assert "they're paused" in answer["data"]["content"]
+        assert answer["data"]["content"] == "Sending to **Sam Carter** now ✅"
         _, answer = await harness.slash(COACH, "nudge", client="Sam", message="hi")
         assert 'can\'t find one client called "Sam"' in answer["data"]["content"]
         assert len(await harness.published(Stream.DELIVERIES)) == 1
 
-    async def test_an_archived_client_is_not_messaged(self, harness: Harness) -> None:
-        client_id = await add_client(harness.services.pool, CLIENT, "Sam", status="archived")
+    @pytest.mark.parametrize("status", ["paused", "archived"])
+    async def test_a_paused_or_archived_client_is_not_messaged(
+        self, harness: Harness, status: str
+    ) -> None:
+        # The api's rule for Battle Station's messages (409 client_not_active), here too.
+        client_id = await add_client(harness.services.pool, CLIENT, "Sam", status=status)
         _, answer = await harness.slash(COACH, "nudge", client=str(client_id), message="hi")
-        assert "archived" in answer["data"]["content"]
+        assert answer["data"]["content"] == (
+            f"Sam is {status}, so I won't message them: re-activate them in Battle Station first."
+        )
         assert await harness.published(Stream.DELIVERIES) == []
 
 

@@ -145,9 +145,12 @@ WELCOME = (
     "reach your coach."
 )
 
+NOT_REACHABLE = (ClientStatus.PAUSED, ClientStatus.ARCHIVED)
+"""Clients a coach's /nudge does not reach, as Battle Station's messages do not."""
+
 STATUS_DONE = {
-    ClientStatus.PAUSED: "Paused **{name}** ⏸️ No scheduled messages reach them until you "
-    "re-activate them in Battle Station; your /nudge still does.",
+    ClientStatus.PAUSED: "Paused **{name}** ⏸️ No DMs reach them, scheduled or from /nudge, "
+    "until you re-activate them in Battle Station.",
     ClientStatus.ARCHIVED: "Archived **{name}** 🗄️ They get nothing more; their history stays "
     "in Battle Station.",
 }
@@ -192,8 +195,13 @@ class Coach(commands.Cog):
         if isinstance(found, str):
             await reply(interaction, found)
             return
-        if found.status is ClientStatus.ARCHIVED:
-            await reply(interaction, f"{found.display_name} is archived, so I won't message them.")
+        if found.status in NOT_REACHABLE:
+            # As the api refuses Battle Station's messages to them (409): one rule for both.
+            await reply(
+                interaction,
+                f"{found.display_name} is {found.status.value}, so I won't message them: "
+                "re-activate them in Battle Station first.",
+            )
             return
         try:
             text = parse_message(message, NUDGE_ROOM)
@@ -201,10 +209,7 @@ class Coach(commands.Cog):
             await reply(interaction, exc.message("nothing was sent."))
             return
         await deps.bus.publish(events.nudge(interaction.id, found.id, found.discord_user_id, text))
-        note = ""
-        if found.status is ClientStatus.PAUSED:
-            note = " (they're paused, but your messages still reach them)"
-        await reply(interaction, f"Sending to **{found.display_name}** now ✅{note}")
+        await reply(interaction, f"Sending to **{found.display_name}** now ✅")
 
     @client.command(name="add", description="Add someone as a client (coaches only)")
     @app_commands.describe(
