@@ -7,10 +7,11 @@ import uuid
 import asyncpg
 import httpx
 import pytest
+from fastapi import Request
 from structlog.testing import capture_logs
 
 from monstercoach_api.app import create_app
-from monstercoach_api.db import ReaderDep
+from monstercoach_api.db import reading
 from monstercoach_api.settings import ApiSettings
 from monstercoach_kit.settings import KitSettings
 
@@ -126,7 +127,7 @@ async def test_postgres_down_is_503(
 async def test_postgres_down_is_503_for_the_read_only_endpoints_too(
     kit_settings: KitSettings, dev_settings: ApiSettings, pool: asyncpg.Pool
 ) -> None:
-    # The roster and the chart read outside a transaction (db.ReaderDep): same answer.
+    # The roster and the chart read outside a transaction (db.reading): same answer.
     async with running_app(create_app(kit_settings, dev_settings)) as client:
         assert (await client.post("/auth/dev-login")).status_code == 200
         session = dict(client.cookies)
@@ -150,16 +151,18 @@ async def test_a_request_that_fails_leaves_its_connection_clean_for_the_next(
     one = kit_settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 1})
     app = create_app(one, dev_settings)
 
-    async def fails_mid_transaction(conn: ReaderDep) -> None:
-        await conn.execute("BEGIN")
-        await conn.execute(
-            "INSERT INTO audit_log (coach_discord_id, action, target, details)"
-            " VALUES ('1', 'test', 'x', '{}')"
-        )
-        raise RuntimeError("the endpoint fails before it commits")
+    async def fails_mid_transaction(request: Request) -> None:
+        async with reading(request) as conn:
+            await conn.execute("BEGIN")
+            await conn.execute(
+                "INSERT INTO audit_log (coach_discord_id, action, target, details)"
+                " VALUES ('1', 'test', 'x', '{}')"
+            )
+            raise RuntimeError("the endpoint fails before it commits")
 
-    async def in_transaction(conn: ReaderDep) -> bool:
-        return conn.is_in_transaction()
+    async def in_transaction(request: Request) -> bool:
+        async with reading(request) as conn:
+            return conn.is_in_transaction()
 
     app.add_api_route("/fails", fails_mid_transaction)
     app.add_api_route("/in-transaction", in_transaction)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from ..clock import NowDep
-from ..db import ReaderDep
+from ..db import reading
 from ..errors import error_responses
 from ..routing import coach_router
 from . import repository
@@ -24,11 +24,12 @@ router = coach_router("charts")
 )
 async def client_charts(
     client_id: UUID,
-    conn: ReaderDep,
+    request: Request,
     now: NowDep,
     days: Annotated[int, Query(ge=7, le=365, description="how many days back")] = 28,
 ) -> Response:
     """Weight with its 7-day moving average, daily adherence, kcal and protein vs target."""
     # Built by PostgreSQL and held to ClientCharts by the tests, as the roster's page is.
-    body = await repository.charts_json(conn, now, client_id, days)
+    async with reading(request) as conn:
+        body = await repository.charts_json(conn, now, client_id, days)
     return Response(body, media_type="application/json")

@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 from ..audit.repository import record
 from ..auth.dependencies import CoachDep
 from ..clock import NowDep
-from ..db import ConnectionDep, ReaderDep, pool_of
+from ..db import ConnectionDep, pool_of, reading
 from ..errors import error_responses
 from ..filters import values_of
 from ..routing import coach_router
@@ -34,7 +34,7 @@ ClientNotFound = error_responses(404, 422)
 
 @router.get("", response_model=RosterPage, responses=error_responses(422))
 async def roster_list(
-    request: Request, conn: ReaderDep, now: NowDep, query: Annotated[RosterQuery, Query()]
+    request: Request, now: NowDep, query: Annotated[RosterQuery, Query()]
 ) -> Response:
     """The roster: each client at a glance, filtered, searched, sorted and paged."""
     filters = repository.RosterFilters(
@@ -43,15 +43,16 @@ async def roster_list(
         search=query.q,
         flag_severities=values_of(query.flag_severity),
     )
-    # Every page reads the stored weeks (its rows' 7-day windows), so every page keeps
-    # them fresh; only the compliance sort needs the stored rates to exist. The app's
-    # state is read here rather than through dependencies: each dependency cost the
-    # busiest request ~0.1 ms of FastAPI's work (docs/benchmarks.md).
-    await weekly_rates(request).ready(
-        conn, pool_of(request), now, ranked=query.sort is RosterSort.COMPLIANCE_7D
-    )
     order = query.order or DEFAULT_ORDER[query.sort]
-    page = await repository.roster_page(conn, now, filters, query.sort, order, query.paging)
+    async with reading(request) as conn:
+        # Every page reads the stored weeks (its rows' 7-day windows), so every page keeps
+        # them fresh; only the compliance sort needs the stored rates to exist. The app's
+        # state is read here rather than through dependencies: each dependency cost the
+        # busiest request ~0.1 ms of FastAPI's work (docs/benchmarks.md).
+        await weekly_rates(request).ready(
+            conn, pool_of(request), now, ranked=query.sort is RosterSort.COMPLIANCE_7D
+        )
+        page = await repository.roster_page(conn, now, filters, query.sort, order, query.paging)
     # PostgreSQL built the JSON (tests hold it to RosterPage): sent as it is, rather than
     # parsed into models and validated again against response_model on the way out.
     return Response(page, media_type="application/json")
