@@ -66,9 +66,9 @@ class reading:  # lower case, as contextlib.suppress: a context manager to use i
     its writes would not be undone together.
 
     Entered in the endpoint rather than declared as a FastAPI dependency: a generator
-    dependency cost the roster ~0.1 ms of the api's CPU a request, a tenth of its share
-    (docs/benchmarks.md). The connection goes back to the pool before the response is
-    sent, as :data:`ConnectionDep`'s does."""
+    dependency cost the roster and the chart 0.04-0.07 ms of the api's CPU a request,
+    5-7 % of its share (docs/benchmarks.md). The connection goes back to the pool before
+    the response is sent, as :data:`ConnectionDep`'s does."""
 
     __slots__ = ("_conn", "_pool", "_request")
     _pool: asyncpg.Pool
