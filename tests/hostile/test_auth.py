@@ -140,9 +140,12 @@ def test_a_session_cookie_is_no_oauth_state_and_a_wrong_state_logs_no_one_in(
         started = browser.get("/auth/login")
         assert started.status_code == 302
         state = httpx.URL(started.headers["location"]).params["state"]
+        # Another state: its first character changed (a fixed one would be the same state
+        # whenever the real one starts with it, one login in 64).
+        other = ("y" if state.startswith("x") else "x") + state[1:]
         attempts = [
             # the login this browser started, with another state
-            ({}, {"state": "x" + state[1:], "code": "c"}),
+            ({}, {"state": other, "code": "c"}),
             # a session cookie (signed by us, for another purpose) as the login cookie
             ({OAUTH_COOKIE: api.cookie()}, {"state": state, "code": "c"}),
             # no state at all, or a huge one
