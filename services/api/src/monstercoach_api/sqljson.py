@@ -61,10 +61,7 @@ def instant(local: str, offset: str) -> str:
 
 def utc_instant(at: str) -> str:
     """A JSON string of the ``timestamptz`` ``at`` written in UTC (``+00:00``), or null."""
-    return f"""coalesce(
-        '"' || replace(to_char(({at}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-                       '.000000', '') || '+00:00"',
-        'null')"""
+    return instant(f"({at}) AT TIME ZONE 'UTC'", "interval '0'")
 
 
 def obj(*fields: tuple[str, str]) -> str:
