@@ -39,6 +39,11 @@ class ClientStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+NOT_REACHABLE = (ClientStatus.PAUSED, ClientStatus.ARCHIVED)
+"""Clients their coach's messages do not reach: Battle Station's (the api answers 409)
+and the bot's /nudge alike."""
+
+
 class Goal(StrEnum):
     FAT_LOSS = "fat_loss"
     MUSCLE_GAIN = "muscle_gain"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from monstercoach_schemas.domain import ClientStatus, DeliveryKind, DeliveryStatus
+from monstercoach_schemas.domain import NOT_REACHABLE, DeliveryKind, DeliveryStatus
 from monstercoach_schemas.messages import DeliveryRequested, DeliveryRequestedPayload
 from monstercoach_schemas.types import uuid7
 
@@ -20,8 +20,6 @@ from ..timeline.schemas import DeliveryEntry
 from .schemas import MessageRequest
 
 router = coach_router("messages")
-
-NOT_REACHABLE = (ClientStatus.PAUSED, ClientStatus.ARCHIVED)
 
 
 @router.post(

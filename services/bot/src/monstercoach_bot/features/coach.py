@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from monstercoach_schemas.domain import ClientStatus, Goal
+from monstercoach_schemas.domain import NOT_REACHABLE, ClientStatus, Goal
 from monstercoach_schemas.types import uuid7
 
 from .. import events
@@ -145,9 +145,6 @@ WELCOME = (
     "reach your coach."
 )
 
-NOT_REACHABLE = (ClientStatus.PAUSED, ClientStatus.ARCHIVED)
-"""Clients a coach's /nudge does not reach, as Battle Station's messages do not."""
-
 STATUS_DONE = {
     ClientStatus.PAUSED: "Paused **{name}** ⏸️ No DMs reach them, scheduled or from /nudge, "
     "until you re-activate them in Battle Station.",
@@ -196,7 +193,6 @@ class Coach(commands.Cog):
             await reply(interaction, found)
             return
         if found.status in NOT_REACHABLE:
-            # As the api refuses Battle Station's messages to them (409): one rule for both.
             await reply(
                 interaction,
                 f"{found.display_name} is {found.status.value}, so I won't message them: "
